@@ -1,0 +1,1 @@
+"""Carnet: an open-source personal digital health space."""

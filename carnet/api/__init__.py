@@ -1,0 +1,1 @@
+"""The patient JSON API for mobile apps (django-ninja, OpenAPI at /api/openapi.json)."""

@@ -1,0 +1,1 @@
+"""The `carnet` command's own subcommands and the daily job runner."""

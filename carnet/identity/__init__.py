@@ -1,0 +1,1 @@
+"""Insured persons, accounts, registry import, provisional codes, opposition, activation, login."""

@@ -1,0 +1,117 @@
+"""Sending: every feature calls these; rows are written in the caller's transaction and
+delivered by a task once it commits."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .enums import MANDATORY_KINDS, Kind, OutboundChannel, OutboundStatus
+from .models import Notification, NotificationPreference, OutboundMessage
+
+
+def _deliver_after_commit(message_ids: list[int]) -> None:
+    from .tasks import deliver_messages
+
+    if message_ids:
+        transaction.on_commit(lambda: deliver_messages.enqueue(message_ids))
+
+
+def send_email(to: str, subject: str, body: str, *, person=None) -> OutboundMessage:
+    message = OutboundMessage.objects.create(
+        person=person, channel=OutboundChannel.EMAIL, recipient=to, subject=subject, body=body
+    )
+    _deliver_after_commit([message.pk])
+    return message
+
+
+def send_sms(to: str, text: str, *, person=None) -> OutboundMessage:
+    message = OutboundMessage.objects.create(person=person, channel=OutboundChannel.SMS, recipient=to, body=text)
+    _deliver_after_commit([message.pk])
+    return message
+
+
+def queue_letter(postal_address: str, subject: str, body: str, *, person=None, batch: str) -> OutboundMessage:
+    """A postal letter waits for its batch to be rendered into one print-ready PDF."""
+    return OutboundMessage.objects.create(
+        person=person, channel=OutboundChannel.LETTER, recipient=postal_address, subject=subject, body=body,
+        batch=batch,
+    )
+
+
+def bulk_queue(messages: Iterable[OutboundMessage]) -> list[OutboundMessage]:
+    """Many rows in one statement (registry import); emails and SMS are delivered after commit."""
+    created = OutboundMessage.objects.bulk_create(list(messages))
+    _deliver_after_commit([m.pk for m in created if m.channel != OutboundChannel.LETTER])
+    return created
+
+
+def preferences_for(person) -> dict[str, NotificationPreference]:
+    existing = {p.kind: p for p in NotificationPreference.objects.filter(person=person)}
+    return {kind: existing.get(kind) or NotificationPreference(person=person, kind=kind) for kind in Kind.values}
+
+
+def set_preference(person, kind: str, *, email: bool, sms: bool) -> NotificationPreference:
+    if kind in MANDATORY_KINDS:
+        email, sms = True, sms
+    preference, _ = NotificationPreference.objects.update_or_create(
+        person=person, kind=kind, defaults={"email": email, "sms": sms}
+    )
+    return preference
+
+
+def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=None) -> Notification:
+    """Tell a person that something happened: in-app always, email/SMS as they chose.
+
+    `title` must say *that* something happened, never any health content; the email only invites
+    the person to sign in.
+    """
+    notification = Notification.objects.create(
+        person=recipient, about=about, kind=kind, code=code, title=title, url=url
+    )
+    account = getattr(recipient, "account", None) if recipient.pk else None
+    if account is None:
+        return notification
+    preference = NotificationPreference.objects.filter(person=recipient, kind=kind).first()
+    wants_email = preference.email if preference else True
+    wants_sms = preference.sms if preference else False
+    if kind in MANDATORY_KINDS:
+        wants_email = wants_email or not (wants_sms and account.phone)
+    link = settings.CARNET_PUBLIC_URL.rstrip("/") + "/notifications/"
+    if wants_email and account.email:
+        send_email(
+            account.email,
+            f"Carnet : {title}",
+            f"Bonjour,\n\n{title}.\n\nConnectez-vous à votre espace Carnet pour en savoir plus : {link}\n\n"
+            "Ceci est un message automatique, merci de ne pas y répondre.\n",
+            person=recipient,
+        )
+    if wants_sms and account.phone:
+        send_sms(account.phone, f"Carnet : {title}. Connectez-vous à votre espace pour en savoir plus.",
+                 person=recipient)
+    return notification
+
+
+def mark_read(person, notification_uuid, *, read: bool = True) -> int:
+    return Notification.objects.filter(person=person, uuid=notification_uuid).update(
+        read_at=timezone.now() if read else None
+    )
+
+
+def mark_all_read(person) -> int:
+    return Notification.objects.filter(person=person, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def delete_notification(person, notification_uuid) -> int:
+    return Notification.objects.filter(person=person, uuid=notification_uuid).delete()[0]
+
+
+def pending_ids(max_attempts: int = 8) -> list[int]:
+    """Emails and SMS still waiting (a crash between commit and delivery, a gateway outage)."""
+    return list(
+        OutboundMessage.objects.filter(
+            status=OutboundStatus.PENDING, attempts__lt=max_attempts,
+            channel__in=[OutboundChannel.EMAIL, OutboundChannel.SMS],
+        ).values_list("pk", flat=True)
+    )

@@ -1,0 +1,1 @@
+"""The holder's web pages (DSFR, French first)."""

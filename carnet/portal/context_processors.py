@@ -1,0 +1,17 @@
+from django.conf import settings
+
+from .profiles import current_profile, own_person, switchable_profiles
+
+
+def carnet(request):
+    """Header data: the demo flag, the profile switch and the unread notification count."""
+    context = {"CARNET_DEMO": settings.CARNET_DEMO}
+    if getattr(request, "user", None) is not None and request.user.is_authenticated and request.user.person_id:
+        me = own_person(request)
+        context.update(
+            me=me,
+            profile=current_profile(request),
+            profiles=switchable_profiles(request),
+            unread_notifications=me.notifications.filter(read_at__isnull=True).count(),
+        )
+    return context

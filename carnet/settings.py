@@ -1,0 +1,225 @@
+"""Settings from environment variables (12-factor), with production-safe defaults.
+
+Demo mode (CARNET_DEMO=1, set by `make run` only) relaxes what a laptop needs
+(plain http, a development key) and adds the dev outbox page.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+
+
+def env(name: str, default: str = "") -> str:
+    """A setting from the environment, or from the file named by NAME_FILE (secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: str = "0") -> bool:
+    return env(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+CARNET_DEMO = envbool("CARNET_DEMO")
+DEBUG = envbool("DEBUG")
+TESTING = envbool("CARNET_TESTING")
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if CARNET_DEMO or DEBUG or TESTING:
+        SECRET_KEY = "carnet-demo-only-not-secret-" + "x" * 24  # noqa: S105
+    else:
+        raise ImproperlyConfigured("SECRET_KEY must be set outside demo mode.")
+# Key for the keyed hashes (HMAC) of generated secrets: provisional codes, one-time codes, links.
+CARNET_HMAC_KEY = env("CARNET_HMAC_KEY", SECRET_KEY)
+
+ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "django_htmx",
+    "csp",
+    "dsfr",
+    "widget_tweaks",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    # domain
+    "carnet.identity",
+    "carnet.notifications",
+    "carnet.sharing",
+    # faces
+    "carnet.portal",
+    "carnet.api",
+    "carnet.cli",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "carnet.identity.middleware.DeviceSessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "carnet.portal.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "carnet.urls"
+WSGI_APPLICATION = "carnet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "carnet.portal.context_processors.carnet",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{PROJECT_DIR / 'var' / 'carnet.sqlite3'}"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.Account"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "portal:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(PROJECT_DIR / "var" / "static")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(PROJECT_DIR / "var" / "media")))
+# Print-ready letter batches (notices with provisional codes): private, never served by the web.
+CARNET_LETTERS_DIR = Path(env("CARNET_LETTERS_DIR", str(PROJECT_DIR / "var" / "letters")))
+
+# Sessions: server-side, expire after inactivity, never readable by scripts.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = envint("CARNET_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+SECURE = not (CARNET_DEMO or DEBUG or TESTING) and envbool("CARNET_SECURE", "1")
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE and envbool("SECURE_SSL_REDIRECT", "1")
+SECURE_HSTS_SECONDS = 63072000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = [] if SECURE else ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# Mail: SMTP by default (EMAIL_HOST/EMAIL_PORT...); demo and tests keep mail in the outbox table.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Carnet <ne-pas-repondre@carnet.example>")
+if CARNET_DEMO and not env("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# SMS through a pluggable gateway: a dotted path to a class with send(number, text).
+CARNET_SMS_BACKEND = env(
+    "CARNET_SMS_BACKEND",
+    "carnet.notifications.sms.OutboxOnlyBackend" if (CARNET_DEMO or TESTING) else "carnet.notifications.sms.HttpGateway",
+)
+CARNET_SMS_GATEWAY_URL = env("CARNET_SMS_GATEWAY_URL")
+CARNET_SMS_GATEWAY_TOKEN = env("CARNET_SMS_GATEWAY_TOKEN")
+CARNET_PUBLIC_URL = env("CARNET_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Account lifecycle parameters.
+CARNET_PROVISIONAL_CODE_DAYS = envint("CARNET_PROVISIONAL_CODE_DAYS", 42)
+CARNET_OPPOSITION_WINDOW_DAYS = envint("CARNET_OPPOSITION_WINDOW_DAYS", 42)
+CARNET_OTP_TTL_SECONDS = envint("CARNET_OTP_TTL_SECONDS", 10 * 60)
+CARNET_LINK_TTL_SECONDS = envint("CARNET_LINK_TTL_SECONDS", 30 * 60)
+CARNET_MAX_ATTEMPTS = envint("CARNET_MAX_ATTEMPTS", 5)
+CARNET_LOCKOUT_BASE_SECONDS = envint("CARNET_LOCKOUT_BASE_SECONDS", 15 * 60)
+CARNET_API_TOKEN_IDLE_SECONDS = envint("CARNET_API_TOKEN_IDLE_SECONDS", 30 * 60)
+
+TASKS = {
+    "default": {
+        "BACKEND": env("CARNET_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+if TESTING:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+DSFR_USE_INTEGRITY_CHECKSUMS = True
+CARNET_SITE_TITLE = _("Carnet — mon espace santé")

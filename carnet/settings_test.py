@@ -1,0 +1,8 @@
+"""Test settings: the real settings with CARNET_TESTING=1 (fast hashes, immediate tasks)."""
+
+import os
+
+os.environ.setdefault("CARNET_TESTING", "1")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carnet")
+
+from carnet.settings import *  # noqa: E402, F403

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from carnet.api.urls import api
+from carnet.portal import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("exploitation/", admin.site.urls),
+    path("", include("carnet.portal.urls")),
+]
+
+if settings.CARNET_DEMO:
+    from carnet.portal import outbox
+
+    urlpatterns.insert(0, path("dev/outbox/", outbox.outbox, name="dev-outbox"))
