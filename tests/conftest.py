@@ -41,12 +41,10 @@ class Family:
         row = self.people.row(birth=birth, sex=sex, email=email, parent=None)
         row.pop("parent_nir")
         row["birth_date"] = birth
-        row.update(overrides)
-        return Person.objects.create(
-            **row, status=status, parent=parent, notified_at=None,
-            opposition_deadline=today() + dt.timedelta(days=42),
-            came_of_age_on=None if (parent or age < 18) else today(),
-        )
+        fields = dict(row, status=status, parent=parent, opposition_deadline=today() + dt.timedelta(days=42),
+                      came_of_age_on=None if (parent or age < 18) else today())
+        fields.update(overrides)
+        return Person.objects.create(**fields)
 
     def code_for(self, person: Person) -> str:
         return issue_provisional_code(person)

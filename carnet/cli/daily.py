@@ -13,6 +13,7 @@ DAILY_JOBS = [
     "carnet.identity.jobs.coming_of_age",
     "carnet.identity.jobs.purge_expired_secrets",
     "carnet.notifications.jobs.retry_pending_messages",
+    "carnet.notifications.jobs.print_pending_letters",
 ]
 
 

@@ -39,7 +39,8 @@ def render_batch(batch: str, directory: Path | None = None) -> Path | None:
         return None
     directory = directory or settings.CARNET_LETTERS_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{batch}.pdf"
+    # A batch printed twice (letters added later the same day) never overwrites an earlier file.
+    path = directory / f"{batch}-{timezone.now():%H%M%S%f}.pdf"
     pdf = canvas.Canvas(str(path), pagesize=A4, pageCompression=1)
     pdf.setTitle(f"Carnet — lot de courriers {batch}")
     width, height = A4
@@ -70,3 +71,12 @@ def render_batch(batch: str, directory: Path | None = None) -> Path | None:
                 body="", body_erased=True
             )
     return path
+
+
+def render_pending(directory: Path | None = None) -> list[Path]:
+    """Every batch that still has letters waiting (the daily job)."""
+    batches = (
+        OutboundMessage.objects.filter(channel=OutboundChannel.LETTER, status=OutboundStatus.PENDING)
+        .values_list("batch", flat=True).distinct()
+    )
+    return [path for batch in list(batches) if (path := render_batch(batch, directory))]

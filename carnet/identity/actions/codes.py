@@ -74,13 +74,10 @@ def issue_provisional_code(person: Person, *, batch: str = "", coming_of_age: bo
         row, code = new_code_row(person, recipient, now)
         row.save()
         if notify:
+            # Single letters join the day's print batch, rendered by the daily job.
             message = notice_message(person, recipient, code, row.expires_at,
-                                     batch=batch or f"codes-{today():%Y%m%d}", coming_of_age=coming_of_age)
+                                     batch=batch or f"courriers-{today():%Y%m%d}", coming_of_age=coming_of_age)
             notifications.bulk_queue([message])
-            if message.channel == "letter":
-                from carnet.notifications.letters import render_batch
-
-                transaction.on_commit(lambda: render_batch(message.batch))
     return code
 
 
