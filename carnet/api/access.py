@@ -1,0 +1,58 @@
+"""Who is calling and which space they act on: every other person's space goes through the policy.
+
+Kept apart from urls.py so routers can use it without importing the API object.
+"""
+
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.errors import HttpError
+
+from carnet.identity.models import Person
+from carnet.sharing.events import authorise
+from carnet.sharing.policy import DENIAL_MESSAGES, Action
+
+# Denials where the actor has no relationship to the target: answered like an unknown id (404).
+NOT_FOUND_REASONS = {"no_relationship", "not_attached_parent"}
+
+
+def me(request: HttpRequest) -> Person:
+    """The signed-in holder's own person (BearerAuth only lets accounts with a person through)."""
+    return request.auth.person
+
+
+def not_found() -> HttpError:
+    """The same 404 as a policy denial for an unrelated person, so ids cannot be probed."""
+    return HttpError(404, str(DENIAL_MESSAGES["no_relationship"]))
+
+
+def profile(request: HttpRequest, profile_id: UUID | None, action: Action = Action.VIEW_SPACE) -> Person:
+    """The space the caller acts on (their own when `profile_id` is empty), after asking the policy;
+    `authorise` records the access event (every non-holder act, every denial)."""
+    actor = me(request)
+    if profile_id is None or profile_id == actor.uuid:
+        target = actor
+    else:
+        target = Person.objects.filter(uuid=profile_id).first()
+    authorise(actor, action, target)  # raises PolicyDenied, answered 404/403 by the API
+    return target
+
+
+def person_or_404(profile_id: UUID) -> Person:
+    """For domain actions that ask the policy themselves (activate a child, invite a representative)."""
+    target = Person.objects.filter(uuid=profile_id).first()
+    if target is None:
+        raise not_found()
+    return target
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address for per-address attempt limits. Behind the reverse proxy (BEHIND_PROXY,
+    which sets SECURE_PROXY_SSL_HEADER), the last X-Forwarded-For hop is the one the proxy saw."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1][:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]

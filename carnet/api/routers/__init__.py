@@ -1,0 +1,1 @@
+"""One router per journey of the patient API; each endpoint calls one domain action."""
