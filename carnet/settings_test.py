@@ -6,3 +6,6 @@ os.environ.setdefault("CARNET_TESTING", "1")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carnet")
 
 from carnet.settings import *  # noqa: E402, F403
+
+# One test database per test process, so parallel runs (developers, helpers) never collide.
+DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_carnet_{os.getpid()}"  # noqa: F405

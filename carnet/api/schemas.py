@@ -103,7 +103,8 @@ class ChallengeOut(Schema):
 class LoginOtpIn(Schema):
     otp_id: UUID
     code: str = Field(min_length=1, max_length=16)
-    device_name: str = Field("", max_length=200, description="Nom de l'appareil, affiché dans « Mes appareils »")
+    device_name: str = Field("", max_length=200,
+                             description="Nom de l'appareil, affiché dans « Mes appareils »")
 
 
 class TokenOut(Schema):
@@ -164,7 +165,8 @@ class ContactChangeIn(Schema):
 class ContactConfirmIn(Schema):
     otp_id: UUID
     code: str = Field(min_length=1, max_length=16)
-    use_for_login: bool = Field(True, description="Recevoir désormais les codes de connexion à ces coordonnées")
+    use_for_login: bool = Field(True,
+                                description="Recevoir désormais les codes de connexion à ces coordonnées")
 
 
 class DeviceOut(Schema):

@@ -103,7 +103,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
         request, error_body(_("Authentification requise : connectez-vous à nouveau.")), status=401
     )
     challenge = f'Bearer realm="{REALM}"'
-    if request.headers.get("Authorization"):
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
         challenge += ', error="invalid_token"'
     response["WWW-Authenticate"] = challenge
     return response

@@ -53,7 +53,7 @@ class NirField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Numéro de sécurité sociale"))
-        kwargs.setdefault("help_text", _("15 caractères, clé comprise, tels qu'ils figurent sur votre carte Vitale."))
+        kwargs.setdefault("help_text", _("15 caractères, clé comprise, comme sur votre carte Vitale."))
         kwargs.setdefault("max_length", 21)
         kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
         super().__init__(**kwargs)
@@ -90,8 +90,8 @@ class IdentityForm(DsfrBaseForm):
 class OppositionForm(IdentityForm):
     confirm = forms.BooleanField(
         label=_("Je confirme m'opposer à la création de mon espace santé."),
-        help_text=_("Les informations de l'espace seront supprimées ; seule la preuve de votre opposition sera "
-                    "conservée."),
+        help_text=_("Les informations de l'espace seront supprimées ; seule la preuve de votre "
+                    "opposition sera conservée."),
     )
 
 
@@ -127,7 +127,8 @@ class CredentialsForm(DsfrBaseForm):
         super().__init__(*args, **kwargs)
 
     def clean_username(self):
-        username = validate_username(self.cleaned_data["username"], nir=self.person.nir, email=self.person.email)
+        person = self.person
+        username = validate_username(self.cleaned_data["username"], nir=person.nir, email=person.email)
         if Account.objects.filter(username=username).exists():
             raise ValidationError(_("Cet identifiant est déjà pris. Choisissez-en un autre."))
         return username
@@ -138,7 +139,8 @@ class CredentialsForm(DsfrBaseForm):
         if channel == Channel.SMS and "@" in destination:
             self.add_error("destination", _("Vous avez choisi le SMS : saisissez un numéro de mobile."))
         elif channel == Channel.EMAIL and destination and "@" not in destination:
-            self.add_error("destination", _("Vous avez choisi le courriel : saisissez une adresse électronique."))
+            self.add_error("destination",
+                           _("Vous avez choisi le courriel : saisissez une adresse électronique."))
         password = data.get("password")
         if password:
             person = self.person

@@ -48,7 +48,8 @@ def sign_in(account, *, password: str = PASSWORD, device_name: str = "") -> ApiC
     assert response.status_code == 200, response.content
     otp_id = response.json()["otp_id"]
     code = code_in(last_message_to(account.otp_destination()).body)
-    response = client.post("/api/auth/login/otp", {"otp_id": otp_id, "code": code, "device_name": device_name})
+    response = client.post("/api/auth/login/otp",
+                           {"otp_id": otp_id, "code": code, "device_name": device_name})
     assert response.status_code == 200, response.content
     client.token = response.json()["access_token"]
     return client

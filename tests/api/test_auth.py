@@ -66,7 +66,8 @@ def test_wrong_password_and_wrong_otp_are_400(api, family):
     assert response.status_code == 400
     assert response.json() == {"detail": "Identifiant ou mot de passe incorrect.", "field": ""}
 
-    otp_id = api.post("/api/auth/login", {"username": account.username, "password": PASSWORD}).json()["otp_id"]
+    response = api.post("/api/auth/login", {"username": account.username, "password": PASSWORD})
+    otp_id = response.json()["otp_id"]
     response = api.post("/api/auth/login/otp", {"otp_id": otp_id, "code": "000000"})
     assert response.status_code == 400
     assert "access_token" not in response.json()
@@ -113,9 +114,24 @@ def test_password_reset_answers_alike_for_an_unknown_username(api, family):
 def test_username_reminder_is_mailed_and_answers_alike(api, family):
     account = family.holder()
     person = account.person
-    known = api.post("/api/auth/username-reminder", {"nir": person.nir, "birth_date": person.birth_date.isoformat()})
+    known = api.post("/api/auth/username-reminder",
+                     {"nir": person.nir, "birth_date": person.birth_date.isoformat()})
     unknown = api.post("/api/auth/username-reminder", {"nir": "185057800608436", "birth_date": "1985-05-01"})
 
     assert known.status_code == unknown.status_code == 202
     assert known.content == unknown.content
     assert account.username in last_message_to(account.email).body
+
+
+def test_another_scheme_is_a_plain_bearer_challenge():
+    response = ApiClient().get("/api/me", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="carnet"'
+
+
+def test_sign_out_answers_204_with_no_body(family):
+    response = sign_in(family.holder()).post("/api/auth/logout")
+
+    assert response.status_code == 204
+    assert response.content == b""

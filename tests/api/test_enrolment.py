@@ -40,7 +40,8 @@ def test_activation_then_login_gives_a_token_that_reads_me(api, family):
     person.refresh_from_db()
     assert person.status == SpaceStatus.ACTIVE
 
-    response = api.post("/api/auth/login", {"username": "camille.api", "password": "Une-phrase-de-passe-2026"})
+    credentials = {"username": "camille.api", "password": "Une-phrase-de-passe-2026"}
+    response = api.post("/api/auth/login", credentials)
     assert response.status_code == 200, response.content
     challenge = response.json()
     assert challenge["channel"] == "email"

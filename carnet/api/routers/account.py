@@ -5,7 +5,12 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from carnet.identity.actions import begin_contact_change, change_password, finish_contact_change, sign_out_device
+from carnet.identity.actions import (
+    begin_contact_change,
+    change_password,
+    finish_contact_change,
+    sign_out_device,
+)
 from carnet.identity.models import INS_OID, Account, DeviceSession
 from carnet.sharing.policy import Action
 
@@ -28,9 +33,9 @@ def me_out(account: Account) -> dict:
     person = account.person
     return {
         "id": person.uuid, "given_names": person.given_names, "family_name": person.family_name,
-        "birth_date": person.birth_date, "sex": person.sex, "ins": person.ins, "ins_system": f"urn:oid:{INS_OID}",
-        "status": person.status, "username": account.username, "email": account.email, "phone": account.phone,
-        "otp_channel": account.otp_channel,
+        "birth_date": person.birth_date, "sex": person.sex, "ins": person.ins,
+        "ins_system": f"urn:oid:{INS_OID}", "status": person.status, "username": account.username,
+        "email": account.email, "phone": account.phone, "otp_channel": account.otp_channel,
     }
 
 
@@ -55,7 +60,8 @@ def password(request: HttpRequest, payload: PasswordChangeIn):
              summary="Changer mon courriel ou mon mobile : recevoir un code")
 def contact(request: HttpRequest, payload: ContactChangeIn):
     """Re-authentication by password, then a code sent to the *new* address or number."""
-    challenge = begin_contact_change(holder(request), payload.channel, payload.value, password=payload.password)
+    account = holder(request)
+    challenge = begin_contact_change(account, payload.channel, payload.value, password=payload.password)
     return {"otp_id": challenge.otp_uuid, "channel": challenge.channel,
             "masked_destination": challenge.masked_destination}
 

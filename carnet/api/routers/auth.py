@@ -35,7 +35,8 @@ router = Router()
 ERRORS = {400: Error, 429: Error}
 
 
-@router.post("/login", auth=None, response={200: ChallengeOut, **ERRORS}, summary="Connexion, étape 1 : mot de passe")
+@router.post("/login", auth=None, response={200: ChallengeOut, **ERRORS},
+             summary="Connexion, étape 1 : mot de passe")
 def login(request: HttpRequest, payload: LoginIn):
     challenge = begin_login(payload.username, payload.password, ip=client_ip(request))
     return {"otp_id": challenge.otp_uuid, "channel": challenge.channel,
@@ -52,8 +53,8 @@ def login_otp(request: HttpRequest, payload: LoginOtpIn):
                             "field": ""})
     user_agent = payload.device_name.strip() or request.headers.get("User-Agent", "")
     device, token = open_device(account, kind=DeviceSession.Kind.API, user_agent=user_agent)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": settings.CARNET_API_TOKEN_IDLE_SECONDS,
-            "device_id": device.uuid}
+    return {"access_token": token, "token_type": "Bearer",
+            "expires_in": settings.CARNET_API_TOKEN_IDLE_SECONDS, "device_id": device.uuid}
 
 
 @router.post("/logout", response={204: None, 401: Error}, summary="Se déconnecter de cet appareil")
@@ -62,7 +63,8 @@ def logout(request: HttpRequest):
     return Status(204, None)
 
 
-@router.post("/logout-everywhere", response={204: None, 401: Error}, summary="Se déconnecter de tous les appareils")
+@router.post("/logout-everywhere", response={204: None, 401: Error},
+             summary="Se déconnecter de tous les appareils")
 def logout_everywhere(request: HttpRequest):
     sign_out_everywhere(request.auth)
     return Status(204, None)
@@ -89,5 +91,6 @@ def username_reminder(request: HttpRequest, payload: UsernameReminderIn):
     """Always the same answer; the identifier goes by email to the account's verified address."""
     send_username_reminder(payload.nir, payload.birth_date)
     return Status(202, {"detail": _(
-        "Si ces informations correspondent à un espace activé, votre identifiant vous a été envoyé par courriel."
+        "Si ces informations correspondent à un espace activé, votre identifiant vous a été envoyé "
+        "par courriel."
     )})

@@ -35,7 +35,8 @@ router = Router(auth=None)
 ERRORS = {400: Error, 429: Error}
 
 
-@router.post("/opposition", response={200: OppositionOut, **ERRORS}, summary="S'opposer à la création de son espace")
+@router.post("/opposition", response={200: OppositionOut, **ERRORS},
+             summary="S'opposer à la création de son espace")
 def opposition(request: HttpRequest, payload: EnrolmentIn):
     """Within the opposition window only; the answer is the proof of opposition, the only thing kept."""
     proof = oppose(payload.nir, payload.vitale_serial, payload.provisional_code)

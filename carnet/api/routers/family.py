@@ -8,7 +8,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from carnet.identity.actions import activate_child, end_representation, invite_representative, respond_to_invitation
+from carnet.identity.actions import (
+    activate_child,
+    end_representation,
+    invite_representative,
+    respond_to_invitation,
+)
 from carnet.identity.actions.family import represented_profiles
 from carnet.identity.enums import RepresentationStatus, SpaceStatus
 from carnet.identity.models import Person, Representation
@@ -53,7 +58,9 @@ def profiles(request: HttpRequest):
     out = [profile_out(holder, "holder")]
     out += [profile_out(p, kinds[p.pk]) for p in represented]
     shown = {p.pk for p in represented}
-    candidates = holder.attached_children.filter(status__in=ACTIVABLE).exclude(pk__in=shown).order_by("birth_date")
+    candidates = (
+        holder.attached_children.filter(status__in=ACTIVABLE).exclude(pk__in=shown).order_by("birth_date")
+    )
     # A listing, not an act: asking the policy (decide) records nothing; activation itself does.
     out += [profile_out(child, "attached_parent", can_activate=True)
             for child in candidates if decide(holder, Action.ACTIVATE_PROFILE, child)]
@@ -107,7 +114,8 @@ def invitations(request: HttpRequest):
     return [
         {"id": r.uuid, "kind": r.kind, "created_at": r.created_at, "expires_at": r.expires_at,
          "invited_by": r.invited_by.full_name if r.invited_by else "", "birth_date": r.person.birth_date,
-         "profile": {"id": r.person.uuid, "given_names": r.person.given_names, "family_name": r.person.family_name}}
+         "profile": {"id": r.person.uuid, "given_names": r.person.given_names,
+                     "family_name": r.person.family_name}}
         for r in rows
     ]
 

@@ -12,7 +12,7 @@ from carnet.notifications.models import Notification
 from carnet.sharing.policy import Action
 
 from ..access import not_found, profile
-from ..schemas import Error, NotificationOut, NotificationPageOut, PreferenceOut, PreferencesIn
+from ..schemas import Error, NotificationPageOut, PreferenceOut, PreferencesIn
 
 router = Router()
 ERRORS = {401: Error, 403: Error, 404: Error}
@@ -31,8 +31,8 @@ class PageQuery(ProfileQuery):
 def notification_out(n: Notification) -> dict:
     about = n.about
     return {
-        "id": n.uuid, "kind": n.kind, "code": n.code, "title": n.title, "url": n.url, "created_at": n.created_at,
-        "read": n.read_at is not None, "read_at": n.read_at,
+        "id": n.uuid, "kind": n.kind, "code": n.code, "title": n.title, "url": n.url,
+        "created_at": n.created_at, "read": n.read_at is not None, "read_at": n.read_at,
         "about": {"id": about.uuid, "given_names": about.given_names, "family_name": about.family_name}
         if about else None,
     }

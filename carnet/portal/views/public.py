@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from carnet.identity import actions
 from carnet.identity import otp as otps
 from carnet.identity.actions import EnrolmentError, LoginError
-from carnet.identity.actions.enrolment import read_ticket
+from carnet.identity.actions.enrolment import TERMS_VERSION, read_ticket
 from carnet.identity.actions.login import open_device
 
 from ..forms_public import (
@@ -185,8 +185,8 @@ def activate_verify(request):
                 return redirect("portal:activate")
         else:
             _forget(request, ACTIVATION_KEYS)
-            messages.success(request, _("Votre espace santé est activé. Connectez-vous avec votre identifiant et "
-                                        "votre mot de passe."))
+            messages.success(request, _("Votre espace santé est activé. Connectez-vous avec votre "
+                                        "identifiant et votre mot de passe."))
             return redirect("portal:login")
     return render(request, T + "activate_verify.html", {
         "title": _("Vérifier mes coordonnées"), "form": form,
@@ -238,7 +238,7 @@ def _proof_pdf(number: str, opposed_at: dt.datetime) -> bytes:
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, pageCompression=0)  # one small page
     title = _("Preuve d'opposition à la création d'un espace santé")
     pdf.setTitle(title)
     pdf.setAuthor("Carnet")
@@ -257,8 +257,8 @@ def _proof_pdf(number: str, opposed_at: dt.datetime) -> bytes:
             "date": date_format(opposed_at, "j F Y"), "time": date_format(opposed_at, "H:i"),
         },
         "",
-        _("La personne qui a présenté ce numéro de sécurité sociale, le numéro de série de sa carte Vitale et "
-          "son code provisoire s'est opposée à la création de son espace numérique de santé."),
+        _("La personne qui a présenté ce numéro de sécurité sociale, le numéro de série de sa carte "
+          "Vitale et son code provisoire s'est opposée à la création de son espace numérique de santé."),
         _("Les informations de cet espace ont été supprimées. Seule cette preuve est conservée, sans aucune "
           "donnée personnelle : l'espace ne sera pas recréé."),
         _("Conservez ce document : son numéro permet de retrouver votre opposition si vous nous contactez."),
@@ -285,7 +285,9 @@ def new_code(request):
         actions.request_new_code(data["nir"], data["serial"], data["birth_date"])
         # The same answer whatever happened: it must not tell whether the NIR exists.
         return render(request, T + "new_code_sent.html", {"title": _("Demande enregistrée")})
-    return render(request, T + "new_code.html", {"title": _("Obtenir un nouveau code provisoire"), "form": form})
+    return render(request, T + "new_code.html", {
+        "title": _("Obtenir un nouveau code provisoire"), "form": form,
+    })
 
 
 @login_exempt
@@ -315,7 +317,8 @@ def login(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            challenge = actions.begin_login(data["username"], data["password"], ip=request.META.get("REMOTE_ADDR", ""))
+            challenge = actions.begin_login(data["username"], data["password"],
+                                            ip=request.META.get("REMOTE_ADDR", ""))
         except LoginError as exc:
             form.add_error(None, exc.message)
         else:
@@ -419,7 +422,9 @@ def username_reminder(request):
 
 @login_exempt
 def terms(request):
-    return render(request, T + "terms.html", {"title": _("Conditions générales d'utilisation")})
+    return render(request, T + "terms.html", {
+        "title": _("Conditions générales d'utilisation"), "terms_version": TERMS_VERSION,
+    })
 
 
 @login_exempt

@@ -1,0 +1,52 @@
+"""Project-wide rules, checked over every model and URL rather than one feature at a time."""
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from carnet.identity.models import Person
+
+pytestmark = pytest.mark.django_db
+
+# Tables that hold no person's data, or are the person itself.
+NOT_PERSONAL = {"Person", "Opposition", "Throttle", "Account"}
+
+
+def iter_patterns(resolver, prefix=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from iter_patterns(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern
+
+
+def test_every_carnet_table_about_a_person_points_at_the_person():
+    """DESIGN.md §4: person_id on every table that holds a person's data (what sharding needs)."""
+    for model in apps.get_models():
+        if not model.__module__.startswith("carnet.") or model.__name__ in NOT_PERSONAL:
+            continue
+        person_fks = [f for f in model._meta.get_fields()
+                      if getattr(f, "related_model", None) in (Person,) and f.many_to_one]
+        account_fk = any(getattr(f, "related_model", None).__name__ == "Account" for f in model._meta.get_fields()
+                         if getattr(f, "many_to_one", False))
+        assert person_fks or account_fk, f"{model.__name__} has no person_id"
+
+
+def test_no_url_exposes_a_sequential_id():
+    """Public identifiers are UUIDs or opaque tokens, never integer primary keys."""
+    for route, _ in iter_patterns(get_resolver()):
+        assert "<int:" not in route, route
+
+
+def test_every_portal_page_requires_login_unless_it_says_otherwise(client):
+    from carnet.portal import urls
+
+    for pattern in urls.urlpatterns:
+        if getattr(pattern.callback, "login_exempt", False):
+            continue
+        route = "/" + str(pattern.pattern)
+        for converter, value in (("<uuid:child>", "00000000-0000-4000-8000-000000000000"),
+                                 ("<uuid:representation>", "00000000-0000-4000-8000-000000000000")):
+            route = route.replace(converter, value)
+        response = client.get(route)
+        assert response.status_code == 302 and "/connexion/" in response["Location"], route
