@@ -5,10 +5,10 @@ Kept apart from urls.py so routers can use it without importing the API object.
 
 from uuid import UUID
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
+from carnet.common.http import client_ip  # noqa: F401 - re-exported for the routers
 from carnet.identity.models import Person
 from carnet.sharing.events import authorise
 from carnet.sharing.policy import DENIAL_MESSAGES, Action
@@ -45,14 +45,3 @@ def person_or_404(profile_id: UUID) -> Person:
     if target is None:
         raise not_found()
     return target
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address for per-address attempt limits. Behind the reverse proxy (BEHIND_PROXY,
-    which sets SECURE_PROXY_SSL_HEADER), the last X-Forwarded-For hop is the one the proxy saw."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]

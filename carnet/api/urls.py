@@ -16,8 +16,6 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
 from carnet.identity.actions import EnrolmentError, FamilyError, LoginError
-from carnet.identity.actions import enrolment as enrolment_actions
-from carnet.identity.actions import login as login_actions
 from carnet.identity.actions.login import device_for_token
 from carnet.sharing.policy import PolicyDenied
 
@@ -75,16 +73,12 @@ def error_body(detail: str, field: str = "") -> dict:
     return {"detail": detail, "field": field}
 
 
-def _locked_messages() -> set[str]:
-    return {str(login_actions.LOCKED), str(enrolment_actions.LOCKED)}
-
-
 @api.exception_handler(EnrolmentError)
 @api.exception_handler(LoginError)
 @api.exception_handler(FamilyError)
 def domain_error(request: HttpRequest, exc: EnrolmentError | LoginError | FamilyError) -> HttpResponse:
     """Refusals the person can act on: 400 with the message, or 429 when an attempt limit is hit."""
-    status = 429 if exc.message in _locked_messages() else 400
+    status = 429 if getattr(exc, "code", "") == "locked" else 400
     return api.create_response(request, error_body(exc.message, exc.field), status=status)
 
 

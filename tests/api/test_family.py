@@ -149,3 +149,13 @@ def test_a_stranger_cannot_invite_or_end_representations(family, parent_and_chil
     representation.refresh_from_db()
     assert representation.status == RepresentationStatus.ACCEPTED
     assert AccessEvent.objects.filter(person=child, actor=stranger.person, allowed=False).count() == 2
+
+
+def test_a_related_but_refused_act_is_a_403_with_the_policy_reason(family):
+    parent = family.holder()
+    grown_up = family.person(age=19, parent=parent.person)
+
+    response = activate(sign_in(parent), grown_up)
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Ce profil n'est plus celui d'un mineur.", "field": ""}

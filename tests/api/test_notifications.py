@@ -118,7 +118,8 @@ def test_listing_does_not_query_per_notification(family, django_assert_max_num_q
     child = family.person(age=7, parent=parent.person)
     activate_child(parent.person, child, certify=True)
     for _ in range(30):
-        notifications.notify(parent.person, kind=Kind.FAMILY, code="X", title="Un profil a changé", about=child)
+        notifications.notify(parent.person, kind=Kind.FAMILY, code="X", title="Un profil a changé",
+                             about=child)
     client = sign_in(parent)
 
     with django_assert_max_num_queries(8):

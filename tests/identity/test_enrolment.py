@@ -279,3 +279,17 @@ class TestCodeRegeneration:
         child = family.person(age=12, parent=parent, email=False)
         actions.request_new_code(child.nir, child.vitale_serial, child.birth_date)
         assert "/code-provisoire/lien/" in last_message_to(parent.email).body
+
+
+def test_one_address_trying_many_nirs_is_locked(family, settings):
+    from carnet.identity.actions.enrolment import IP_LIMIT
+
+    person = family.person()
+    code = family.code_for(person)
+    for index in range(IP_LIMIT):
+        with pytest.raises(actions.EnrolmentError):
+            actions.begin_activation(f"1 80 01 75 113 {index:03d} 00", "123456789012", "AAAA-BBBB-CCCC", ip="192.0.2.7")
+    with pytest.raises(actions.EnrolmentError) as error:
+        actions.begin_activation(person.nir, person.vitale_serial, code, ip="192.0.2.7")
+    assert error.value.code == "locked"
+    assert actions.begin_activation(person.nir, person.vitale_serial, code, ip="192.0.2.8").person == person

@@ -18,6 +18,7 @@ from carnet.identity.actions import (
 )
 from carnet.identity.actions.enrolment import TICKET_MAX_AGE
 
+from ..access import client_ip  # noqa: E402
 from ..schemas import (
     AcceptedOut,
     ActivationCompleteIn,
@@ -39,13 +40,15 @@ ERRORS = {400: Error, 429: Error}
              summary="S'opposer à la création de son espace")
 def opposition(request: HttpRequest, payload: EnrolmentIn):
     """Within the opposition window only; the answer is the proof of opposition, the only thing kept."""
-    proof = oppose(payload.nir, payload.vitale_serial, payload.provisional_code)
+    proof = oppose(payload.nir, payload.vitale_serial, payload.provisional_code, ip=client_ip(request))
     return {"proof_number": proof.proof_number, "opposed_at": proof.opposed_at}
 
 
 @router.post("/activation", response={200: ActivationOut, **ERRORS}, summary="Activation, étape 1 : identité")
 def activation(request: HttpRequest, payload: EnrolmentIn):
-    ticket = begin_activation(payload.nir, payload.vitale_serial, payload.provisional_code)
+    ticket = begin_activation(
+        payload.nir, payload.vitale_serial, payload.provisional_code, ip=client_ip(request)
+    )
     person = ticket.person
     return {
         "activation_token": ticket.token, "expires_in": TICKET_MAX_AGE,
@@ -74,7 +77,7 @@ def activation_complete(request: HttpRequest, payload: ActivationCompleteIn):
 @router.post("/new-code", response={202: AcceptedOut}, summary="Demander un nouveau code provisoire")
 def new_code(request: HttpRequest, payload: NewCodeIn):
     """Always the same answer: it must not reveal whether the NIR exists or matched."""
-    request_new_code(payload.nir, payload.vitale_serial, payload.birth_date)
+    request_new_code(payload.nir, payload.vitale_serial, payload.birth_date, ip=client_ip(request))
     return Status(202, {"detail": _(
         "Si ces informations correspondent à un espace santé, un lien pour obtenir un nouveau code "
         "provisoire a été envoyé par courriel (ou un nouveau code par courrier)."

@@ -94,12 +94,14 @@ def usable_code(person: Person, code: str) -> ProvisionalCode | None:
 REGENERABLE = {SpaceStatus.NOTIFIED, SpaceStatus.CREATED, SpaceStatus.ACTIVE}
 
 
-def request_new_code(nir: str, serial: str, birth_date: dt.date) -> None:
+def request_new_code(nir: str, serial: str, birth_date: dt.date, *, ip: str = "") -> None:
     """"Générer un nouveau code provisoire". Returns nothing, whatever happened: no answer may reveal
     whether a NIR exists. A match mails a one-time link (or, without email, posts a new code)."""
     nir = normalise_nir(nir)
     try:
         throttle.check("regeneration", nir)
+        if ip:
+            throttle.check("regeneration-ip", ip)
     except throttle.Locked:
         return
     person = Person.objects.filter(nir=nir).select_related("parent").first()
@@ -109,6 +111,8 @@ def request_new_code(nir: str, serial: str, birth_date: dt.date) -> None:
     )
     if not matched:
         throttle.fail("regeneration", nir)
+        if ip:
+            throttle.fail("regeneration-ip", ip, limit=50)
         return
     recipient = code_recipient(person)
     email = contact_email(recipient)

@@ -37,34 +37,42 @@ LOCKED = gettext_lazy("Trop de tentatives. Pour votre sécurité, réessayez plu
 
 
 class EnrolmentError(Exception):
-    def __init__(self, message, field: str = ""):
+    def __init__(self, message, field: str = "", code: str = "invalid"):
         self.message = str(message)
         self.field = field
+        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
         super().__init__(self.message)
 
 
-def verify_enrolment(nir: str, serial: str, code: str, *, statuses) -> tuple[Person, ProvisionalCode]:
+IP_LIMIT = 50  # failures from one address (many NIRs tried) before it is locked too
+
+
+def verify_enrolment(nir: str, serial: str, code: str, *, statuses, ip: str = "") -> tuple[Person, ProvisionalCode]:
     """NIR + serial + code, checked together: one uniform failure whichever was wrong, 5 failures
-    lock the NIR for a growing delay (also for NIRs that do not exist)."""
+    lock the NIR for a growing delay (also for NIRs that do not exist), 50 lock the address."""
     nir = normalise_nir(nir)
     try:
         throttle.check("enrolment", nir)
+        if ip:
+            throttle.check("enrolment-ip", ip)
     except throttle.Locked:
-        raise EnrolmentError(LOCKED) from None
+        raise EnrolmentError(LOCKED, code="locked") from None
     person = Person.objects.filter(nir=nir).select_related("parent").first()
     code_row = usable_code(person, code) if person else None
     serial_ok = person is not None and secrets.compare_digest(person.vitale_serial, normalise_serial(serial))
     if person is None or code_row is None or not serial_ok or person.status not in statuses:
         throttle.fail("enrolment", nir)
+        if ip:
+            throttle.fail("enrolment-ip", ip, limit=IP_LIMIT)
         raise EnrolmentError(UNIFORM_FAILURE)
     throttle.succeed("enrolment", nir)
     return person, code_row
 
 
-def oppose(nir: str, serial: str, code: str) -> Opposition:
+def oppose(nir: str, serial: str, code: str, *, ip: str = "") -> Opposition:
     """Opposition during the window: only the proof is kept, the person's data is deleted, and a later
     registry import will not recreate the space."""
-    person, _code = verify_enrolment(nir, serial, code, statuses={SpaceStatus.NOTIFIED, SpaceStatus.CREATED})
+    person, _code = verify_enrolment(nir, serial, code, statuses={SpaceStatus.NOTIFIED, SpaceStatus.CREATED}, ip=ip)
     if person.status != SpaceStatus.NOTIFIED or (person.opposition_deadline and person.opposition_deadline < today()):
         raise EnrolmentError(
             _("Le délai d'opposition est dépassé. Vous pouvez activer votre espace puis le fermer depuis ses paramètres.")
@@ -106,8 +114,8 @@ class ActivationTicket:
 ACTIVABLE = {SpaceStatus.NOTIFIED, SpaceStatus.CREATED, SpaceStatus.ACTIVE}
 
 
-def begin_activation(nir: str, serial: str, code: str) -> ActivationTicket:
-    person, code_row = verify_enrolment(nir, serial, code, statuses=ACTIVABLE)
+def begin_activation(nir: str, serial: str, code: str, *, ip: str = "") -> ActivationTicket:
+    person, code_row = verify_enrolment(nir, serial, code, statuses=ACTIVABLE, ip=ip)
     if person.has_account:
         raise EnrolmentError(UNIFORM_FAILURE)
     if person.is_minor() and person.parent_id:
@@ -149,7 +157,7 @@ def send_activation_otp(token: str, channel: str, destination: str):
     try:
         throttle.check("otp-send", str(person.uuid))
     except throttle.Locked:
-        raise EnrolmentError(LOCKED) from None
+        raise EnrolmentError(LOCKED, code="locked") from None
     throttle.fail("otp-send", str(person.uuid), limit=10)  # at most 10 codes sent per lockout period
     return otps.issue(OtpPurpose.ACTIVATION_CONTACT, channel, destination, person=person)
 

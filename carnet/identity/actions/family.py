@@ -23,9 +23,10 @@ INVITATION_DAYS = 30
 
 
 class FamilyError(Exception):
-    def __init__(self, message, field: str = ""):
+    def __init__(self, message, field: str = "", code: str = "invalid"):
         self.message = str(message)
         self.field = field
+        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
         super().__init__(self.message)
 
 

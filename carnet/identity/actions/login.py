@@ -31,9 +31,10 @@ TOKEN_PURPOSE = "api-token"
 
 
 class LoginError(Exception):
-    def __init__(self, message, field: str = ""):
+    def __init__(self, message, field: str = "", code: str = "invalid"):
         self.message = str(message)
         self.field = field
+        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
         super().__init__(self.message)
 
 
@@ -50,7 +51,7 @@ def _check(scope: str, value: str) -> None:
     try:
         throttle.check(scope, value)
     except throttle.Locked:
-        raise LoginError(LOCKED) from None
+        raise LoginError(LOCKED, code="locked") from None
 
 
 def begin_login(username: str, password: str, *, ip: str = "") -> Challenge:
@@ -105,7 +106,8 @@ def device_for_token(token: str) -> DeviceSession | None:
     )
     if device is None or not device.is_open() or not device.account.is_active:
         return None
-    DeviceSession.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+    if (timezone.now() - device.last_seen_at).total_seconds() > 60:  # one write a minute, not per call
+        DeviceSession.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
     return device
 
 
