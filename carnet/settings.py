@@ -198,7 +198,8 @@ if CARNET_DEMO and not env("EMAIL_BACKEND"):
 # SMS through a pluggable gateway: a dotted path to a class with send(number, text).
 CARNET_SMS_BACKEND = env(
     "CARNET_SMS_BACKEND",
-    "carnet.notifications.sms.OutboxOnlyBackend" if (CARNET_DEMO or TESTING) else "carnet.notifications.sms.HttpGateway",
+    "carnet.notifications.sms.OutboxOnlyBackend" if (CARNET_DEMO or TESTING)
+    else "carnet.notifications.sms.HttpGateway",
 )
 CARNET_SMS_GATEWAY_URL = env("CARNET_SMS_GATEWAY_URL")
 CARNET_SMS_GATEWAY_TOKEN = env("CARNET_SMS_GATEWAY_TOKEN")

@@ -16,7 +16,8 @@ PROBE = (
 
 
 def read_settings(**env) -> dict:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CARNET_", "DATABASE_URL", "SECRET_KEY", "DEBUG"))}
+    ours = ("CARNET_", "DATABASE_URL", "SECRET_KEY", "DEBUG")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     result = subprocess.run([sys.executable, "-c", PROBE], env=clean | env, capture_output=True, text=True,
                             check=False)
     if result.returncode:

@@ -329,7 +329,7 @@ class RegistryImport:
             recipient = parent if minor else person
             # New people have no account yet; parents from the database came with theirs.
             email = ""
-            if recipient.pk and "account" in getattr(recipient, "_state").fields_cache:
+            if recipient.pk and "account" in recipient._state.fields_cache:
                 account = recipient._state.fields_cache["account"]
                 email = account.email if account and account.email else ""
             email = email or recipient.email

@@ -10,6 +10,7 @@ from dsfr.forms import DsfrBaseForm
 from dsfr.utils import dsfr_input_class_attr
 
 from carnet.identity.enums import Channel, RepresentationKind
+from carnet.identity.validators import validate_nir
 from carnet.notifications.enums import MANDATORY_KINDS, Kind
 
 
@@ -40,7 +41,8 @@ class PasswordChangeForm(DomainErrorsMixin, DsfrBaseForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("new_password") and data.get("confirmation") and data["new_password"] != data["confirmation"]:
+        new, confirmation = data.get("new_password"), data.get("confirmation")
+        if new and confirmation and new != confirmation:
             self.add_error("confirmation", _("Les deux mots de passe ne sont pas identiques."))
         return data
 
@@ -53,7 +55,8 @@ class ContactChangeForm(DomainErrorsMixin, DsfrBaseForm):
     )
     value = forms.CharField(
         label=_("Nouvelle adresse électronique ou nouveau numéro de mobile"), max_length=254,
-        help_text=_("Par exemple : prenom.nom@exemple.fr ou 06 12 34 56 78. Un code de sécurité y sera envoyé."),
+        help_text=_("Par exemple : prenom.nom@exemple.fr ou 06 12 34 56 78. "
+                    "Un code de sécurité y sera envoyé."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     password = forms.CharField(
@@ -72,6 +75,9 @@ class OneTimeCodeForm(DomainErrorsMixin, DsfrBaseForm):
     )
 
 
+ALWAYS_SENT = _("Toujours envoyé : vous devez être prévenu(e) de tout changement sur votre compte.")
+
+
 class PreferencesForm(DsfrBaseForm):
     """Two checkboxes per kind of notification; security notices by email cannot be switched off."""
 
@@ -83,8 +89,7 @@ class PreferencesForm(DsfrBaseForm):
             self.fields[f"{kind.value}_email"] = forms.BooleanField(
                 label=_("Par courriel"), required=False, initial=True if mandatory else preference.email,
                 disabled=mandatory,
-                help_text=_("Toujours envoyé : vous devez être prévenu(e) de tout changement sur votre compte.")
-                if mandatory else "",
+                help_text=ALWAYS_SENT if mandatory else "",
             )
             self.fields[f"{kind.value}_sms"] = forms.BooleanField(
                 label=_("Par SMS"), required=False, initial=preference.sms,
@@ -106,7 +111,7 @@ class PreferencesForm(DsfrBaseForm):
 class NotificationActionForm(DsfrBaseForm):
     READ, UNREAD, DELETE, ALL_READ = "read", "unread", "delete", "all_read"
 
-    action = forms.ChoiceField(choices=[(READ, READ), (UNREAD, UNREAD), (DELETE, DELETE), (ALL_READ, ALL_READ)])
+    action = forms.ChoiceField(choices=[(a, a) for a in (READ, UNREAD, DELETE, ALL_READ)])
     notification = forms.UUIDField(required=False)
 
     def clean(self):
@@ -163,6 +168,9 @@ class InviteRepresentativeForm(DomainErrorsMixin, DsfrBaseForm):
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
     )
+
+    def clean_nir(self) -> str:
+        return validate_nir(self.cleaned_data["nir"])
 
 
 class RespondInvitationForm(DsfrBaseForm):

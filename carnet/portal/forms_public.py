@@ -90,6 +90,7 @@ class IdentityForm(DsfrBaseForm):
 class OppositionForm(IdentityForm):
     confirm = forms.BooleanField(
         label=_("Je confirme m'opposer à la création de mon espace santé."),
+        error_messages={"required": _("Cochez la case pour confirmer votre opposition.")},
         help_text=_("Les informations de l'espace seront supprimées ; seule la preuve de votre "
                     "opposition sera conservée."),
     )
@@ -120,6 +121,7 @@ class CredentialsForm(DsfrBaseForm):
     password_confirm = _password(_("Confirmation du mot de passe"))
     accept_terms = forms.BooleanField(
         label=_("J'ai lu et j'accepte les conditions générales d'utilisation."),
+        error_messages={"required": _("Vous devez accepter les conditions générales d'utilisation.")},
     )
 
     def __init__(self, *args, person: Person, **kwargs):

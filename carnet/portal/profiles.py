@@ -6,8 +6,7 @@ the policy on every request, so an ended representation takes effect at once.
 
 from carnet.identity.actions.family import represented_profiles
 from carnet.identity.models import Person
-from carnet.sharing.events import authorise
-from carnet.sharing.policy import Action, PolicyDenied
+from carnet.sharing.policy import Action, decide
 
 SESSION_KEY = "acting_for"
 
@@ -18,20 +17,24 @@ def own_person(request) -> Person | None:
 
 
 def current_profile(request) -> Person | None:
-    """The person whose space is shown; falls back to the holder's own if access has ended."""
+    """The person whose space is shown; falls back to the holder's own if access has ended.
+
+    Asked once per request (cached). The switch itself is the traced access (`switch_profile`
+    records it through `authorise`); pages that read content record their own access.
+    """
+    if hasattr(request, "_carnet_profile"):
+        return request._carnet_profile
     me = own_person(request)
-    if me is None:
-        return None
-    wanted = request.session.get(SESSION_KEY)
-    if not wanted or wanted == str(me.uuid):
-        return me
-    target = Person.objects.filter(uuid=wanted).first()
-    try:
-        authorise(me, Action.VIEW_SPACE, target)
-    except PolicyDenied:
-        request.session.pop(SESSION_KEY, None)
-        return me
-    return target
+    profile = me
+    wanted = request.session.get(SESSION_KEY) if me else None
+    if wanted and wanted != str(me.uuid):
+        target = Person.objects.filter(uuid=wanted).first()
+        if decide(me, Action.VIEW_SPACE, target):
+            profile = target
+        else:
+            request.session.pop(SESSION_KEY, None)
+    request._carnet_profile = profile
+    return profile
 
 
 def switchable_profiles(request) -> list[Person]:

@@ -32,6 +32,11 @@ class AccessEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["person", "sequence"], name="access_event_person_sequence")]
         ordering = ["-at", "-sequence"]
 
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("access events are append-only")
+        super().save(*args, **kwargs)
+
     def compute_hash(self) -> str:
         payload = json.dumps(
             {
@@ -43,8 +48,3 @@ class AccessEvent(models.Model):
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise ValueError("access events are append-only")
-        super().save(*args, **kwargs)

@@ -173,3 +173,22 @@ def test_username_reminder_goes_only_to_the_account_address(family):
     before = last_message_to(account.email).pk
     actions.send_username_reminder(person.nir, person.birth_date - dt.timedelta(days=1))
     assert last_message_to(account.email).pk == before
+
+
+def test_password_change_signs_out_other_devices_but_keeps_this_one(family):
+    account = family.holder()
+    here, _ = open_device(account, kind=DeviceSession.Kind.WEB)
+    _, app_token = open_device(account, kind=DeviceSession.Kind.API)
+    actions.change_password(account, PASSWORD, "Nouveau-Secret-77", keep_device=here.uuid)
+    here.refresh_from_db()
+    assert here.ended_at is None and device_for_token(app_token) is None
+
+
+def test_guesses_at_the_current_password_are_limited(family):
+    account = family.holder()
+    for _ in range(5):
+        with pytest.raises(actions.LoginError):
+            actions.change_password(account, "faux", "Nouveau-Secret-77")
+    with pytest.raises(actions.LoginError) as error:
+        actions.change_password(account, PASSWORD, "Nouveau-Secret-77")
+    assert error.value.code == "locked"

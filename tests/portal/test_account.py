@@ -13,7 +13,7 @@ from carnet.identity.enums import Channel
 from carnet.identity.models import Account, DeviceSession
 from carnet.notifications import actions as notification_actions
 from carnet.notifications.enums import Kind
-from carnet.notifications.models import Notification, NotificationPreference, OutboundMessage
+from carnet.notifications.models import Notification, NotificationPreference
 from carnet.sharing.events import authorise
 from carnet.sharing.models import AccessEvent
 from carnet.sharing.policy import Action, PolicyDenied
@@ -139,12 +139,13 @@ def test_password_change_keeps_this_session_and_notifies(browser, holder):
 def test_email_change_needs_the_password_then_the_code_sent_to_the_new_address(browser, holder):
     old_email = holder.email
     url = reverse("portal:contact_change")
-    response = post_form(browser, url, {"channel": "email", "value": "nouvelle@example.org", "password": "faux"})
+    data = {"channel": "email", "value": "nouvelle@example.org"}
+    response = post_form(browser, url, {**data, "password": "faux"})
     assert response.status_code == 200
     assert response.context["form"].errors["password"]
     assert last_message_to("nouvelle@example.org") is None
 
-    response = post_form(browser, url, {"channel": "email", "value": "nouvelle@example.org", "password": PASSWORD})
+    response = post_form(browser, url, {**data, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:contact_change_confirm")
     code = code_in(last_message_to("nouvelle@example.org").body)
@@ -189,6 +190,17 @@ def test_contact_change_rejects_an_invalid_number(browser, holder):
     assert response.context["form"].errors["value"]
 
 
+def test_contact_change_locks_after_repeated_wrong_passwords(browser, holder, settings):
+    url = reverse("portal:contact_change")
+    data = {"channel": "email", "value": "nouvelle@example.org", "password": "faux"}
+    for _ in range(settings.CARNET_MAX_ATTEMPTS):
+        post_form(browser, url, data)
+    response = post_form(browser, url, {**data, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.content.decode()
+    assert last_message_to("nouvelle@example.org") is None
+
+
 def test_a_code_issued_to_another_account_is_refused(browser, holder, family):
     other = family.holder()
     other_browser = Client()
@@ -224,7 +236,8 @@ def test_signing_out_another_device_ends_that_session_only(browser, holder):
     tablet = Client()
     device = sign_in(tablet, holder, user_agent="Tablette")
     assert tablet.get(reverse("portal:account")).status_code == 200
-    response = post_form(browser, reverse("portal:devices"), {"action": "sign_out", "device": str(device.uuid)})
+    response = post_form(browser, reverse("portal:devices"),
+                         {"action": "sign_out", "device": str(device.uuid)})
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:devices")
     assert tablet.get(reverse("portal:account")).status_code == 302
@@ -235,7 +248,8 @@ def test_signing_out_another_device_ends_that_session_only(browser, holder):
 
 def test_cannot_sign_out_someone_elses_device(browser, family):
     other_device = sign_in(Client(), family.holder())
-    response = post_form(browser, reverse("portal:devices"), {"action": "sign_out", "device": str(other_device.uuid)})
+    response = post_form(browser, reverse("portal:devices"),
+                         {"action": "sign_out", "device": str(other_device.uuid)})
     assert response.status_code == 404
     other_device.refresh_from_db()
     assert other_device.ended_at is None
@@ -281,7 +295,8 @@ def inbox(holder, family):
     me = holder.person
     child = family.person(age=6, parent=me)
     old = notification_actions.notify(me, kind=Kind.ACCOUNT, code="A", title="Ancienne notification")
-    new = notification_actions.notify(me, kind=Kind.FAMILY, code="B", title="Nouvelle notification", about=child)
+    new = notification_actions.notify(me, kind=Kind.FAMILY, code="B", title="Nouvelle notification",
+                                      about=child)
     other = notification_actions.notify(family.holder().person, kind=Kind.ACCOUNT, code="C",
                                         title="Notification de quelqu'un d'autre")
     return old, new, other, child
@@ -329,7 +344,8 @@ def test_mark_all_read_only_marks_mine(browser, inbox, holder):
 
 def test_notification_centre_is_paginated(browser, holder):
     for i in range(25):
-        Notification.objects.create(person=holder.person, kind=Kind.DOCUMENTS, code="D", title=f"Document {i:02d}")
+        Notification.objects.create(person=holder.person, kind=Kind.DOCUMENTS, code="D",
+                                    title=f"Document {i:02d}")
     first = browser.get(reverse("portal:notifications"))
     assert len(first.context["page_obj"].object_list) == 20
     second = browser.get(reverse("portal:notifications") + "?page=2")

@@ -64,6 +64,11 @@ def respond(client, representation, decision):
                      action=reverse("portal:respond_invitation", args=[representation.uuid]))
 
 
+def end(client, representation):
+    url = reverse("portal:end_representation", args=[representation.uuid])
+    return post_form(client, FAMILY, {}, action=url)
+
+
 @pytest.fixture
 def activated(parent_browser, child):
     assert activate(parent_browser, child).status_code == 302
@@ -200,6 +205,13 @@ def test_invitation_with_wrong_identity_shows_the_error_on_the_form(parent_brows
     assert not Representation.objects.filter(person=activated, representative=other.person).exists()
 
 
+def test_invitation_with_an_invalid_nir_is_refused_by_the_form(parent_browser, activated, family):
+    response = invite(parent_browser, activated, family.holder(age=36), nir="1 23")
+    assert response.status_code == 200
+    assert "NIR invalide" in response.content.decode()
+    assert Representation.objects.filter(person=activated).count() == 1
+
+
 def test_a_stranger_cannot_invite_for_a_child(activated, family):
     stranger = family.holder()
     other = family.holder(age=36)
@@ -227,7 +239,7 @@ def test_parent_removes_second_representative_who_loses_access(parent_browser, a
     respond(other_browser, invitation, "accept")
     switch(other_browser, activated)
 
-    response = post_form(parent_browser, FAMILY, {}, action=reverse("portal:end_representation", args=[invitation.uuid]))
+    response = end(parent_browser, invitation)
     assert response.status_code == 302
     invitation.refresh_from_db()
     assert invitation.status == RepresentationStatus.ENDED
@@ -242,7 +254,7 @@ def test_second_representative_cannot_remove_the_attached_parent(parent_browser,
     other_browser = browser_for(other)
     respond(other_browser, invitation, "accept")
     attached = Representation.objects.get(person=activated, representative=parent.person)
-    response = post_form(other_browser, FAMILY, {}, action=reverse("portal:end_representation", args=[attached.uuid]))
+    response = end(other_browser, attached)
     assert response.status_code == 302
     attached.refresh_from_db()
     assert attached.status == RepresentationStatus.ACCEPTED
@@ -251,7 +263,7 @@ def test_second_representative_cannot_remove_the_attached_parent(parent_browser,
 def test_representative_leaves_a_profile(parent_browser, parent, activated):
     switch(parent_browser, activated)
     mine = Representation.objects.get(person=activated, representative=parent.person)
-    response = post_form(parent_browser, FAMILY, {}, action=reverse("portal:end_representation", args=[mine.uuid]))
+    response = end(parent_browser, mine)
     assert response.status_code == 302
     mine.refresh_from_db()
     assert mine.status == RepresentationStatus.ENDED
@@ -261,8 +273,7 @@ def test_representative_leaves_a_profile(parent_browser, parent, activated):
 def test_stranger_cannot_end_a_representation(activated, parent, family):
     stranger = family.holder()
     mine = Representation.objects.get(person=activated, representative=parent.person)
-    response = post_form(browser_for(stranger), FAMILY, {},
-                         action=reverse("portal:end_representation", args=[mine.uuid]))
+    response = end(browser_for(stranger), mine)
     assert response.status_code == 404
     mine.refresh_from_db()
     assert mine.status == RepresentationStatus.ACCEPTED

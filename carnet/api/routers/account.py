@@ -52,7 +52,8 @@ def read_me(request: HttpRequest):
 
 @router.put("/me/password", response={204: None, **ERRORS}, summary="Changer mon mot de passe")
 def password(request: HttpRequest, payload: PasswordChangeIn):
-    change_password(holder(request), payload.current_password, payload.new_password)
+    change_password(holder(request), payload.current_password, payload.new_password,
+                    keep_device=request.device.uuid)
     return Status(204, None)
 
 

@@ -22,7 +22,13 @@ from .. import otp as otps
 from .. import throttle
 from ..enums import Channel, OtpPurpose, SpaceStatus
 from ..models import Account, Opposition, Person, ProvisionalCode
-from ..validators import normalise_nir, normalise_serial, validate_mobile, validate_password, validate_username
+from ..validators import (
+    normalise_nir,
+    normalise_serial,
+    validate_mobile,
+    validate_password,
+    validate_username,
+)
 from .codes import usable_code
 
 TERMS_VERSION = "2026-11"
@@ -75,7 +81,8 @@ def oppose(nir: str, serial: str, code: str, *, ip: str = "") -> Opposition:
     person, _code = verify_enrolment(nir, serial, code, statuses={SpaceStatus.NOTIFIED, SpaceStatus.CREATED}, ip=ip)
     if person.status != SpaceStatus.NOTIFIED or (person.opposition_deadline and person.opposition_deadline < today()):
         raise EnrolmentError(
-            _("Le délai d'opposition est dépassé. Vous pouvez activer votre espace puis le fermer depuis ses paramètres.")
+            _("Le délai d'opposition est dépassé. Vous pouvez activer votre espace puis le fermer depuis ses "
+              "paramètres.")
         )
     with transaction.atomic():
         opposition = Opposition.objects.create(

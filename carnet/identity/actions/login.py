@@ -87,7 +87,8 @@ def finish_login(otp_uuid, code: str) -> Account:
     return account
 
 
-def open_device(account: Account, *, kind: str, session_key: str = "", user_agent: str = "") -> tuple[DeviceSession, str]:
+def open_device(account: Account, *, kind: str, session_key: str = "",
+                user_agent: str = "") -> tuple[DeviceSession, str]:
     """Register a signed-in device; for the API, returns the bearer token (only its hash is kept)."""
     token = new_token() if kind == DeviceSession.Kind.API else ""
     device = DeviceSession.objects.create(
@@ -178,13 +179,20 @@ def finish_password_reset(otp_uuid, code: str, new_password: str) -> Account:
     return account
 
 
-def change_password(account: Account, current: str, new_password: str) -> None:
+def change_password(account: Account, current: str, new_password: str, *, keep_device=None) -> None:
+    """Knowing the current password (5 tries) is required; every other device is signed out."""
+    _check("password-change", account.username)
     if not account.check_password(current):
+        throttle.fail("password-change", account.username)
         raise LoginError(_("Mot de passe actuel incorrect."), "current")
     _password_rules(account, new_password)
     with transaction.atomic():
         account.set_password(new_password)
         account.save(update_fields=["password"])
+        others = DeviceSession.objects.filter(account=account, ended_at__isnull=True).exclude(uuid=keep_device)
+        keys = [k for k in others.values_list("session_key", flat=True) if k]
+        Session.objects.filter(session_key__in=keys).delete()
+        others.update(ended_at=timezone.now())
         if account.person_id:
             record(account.person, actor=account.person, role=Role.HOLDER, action="account.password_change")
             notifications.notify(account.person, kind=Kind.ACCOUNT, code="MOT_DE_PASSE_MODIFIE",

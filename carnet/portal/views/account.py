@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from stdnum.fr import nir as stdnum_nir
 
 from carnet.identity.actions import login as login_actions
@@ -63,7 +63,7 @@ ACTION_LABELS = {
 }
 
 
-@require_GET
+@require_safe
 def account(request):
     user = request.user
     person = user.person if user.person_id else None
@@ -82,7 +82,8 @@ def password_change(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            login_actions.change_password(request.user, data["current"], data["new_password"])
+            login_actions.change_password(request.user, data["current"], data["new_password"],
+                                            keep_device=request.session.get("device"))
         except login_actions.LoginError as exc:
             form.add_domain_error(exc, {"password": "new_password"})
         else:
@@ -96,7 +97,7 @@ def password_change(request):
 
 @require_http_methods(["GET", "POST"])
 def contact_change(request):
-    form = ContactChangeForm(request.POST or None)
+    form, status = ContactChangeForm(request.POST or None), 200
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -105,13 +106,16 @@ def contact_change(request):
             )
         except login_actions.LoginError as exc:
             form.add_domain_error(exc)
+            status = 429 if getattr(exc, "code", "") == "locked" else 200
         else:
             request.session[CONTACT_SESSION_KEY] = {
-                "otp": str(challenge.otp_uuid), "channel": challenge.channel, "to": challenge.masked_destination,
+                "otp": str(challenge.otp_uuid), "channel": challenge.channel,
+                "to": challenge.masked_destination,
             }
             return redirect("portal:contact_change_confirm")
     return render(request, "portal/account/contact_change.html",
-                  {"title": _("Modifier mes coordonnées"), "form": form, "account": request.user})
+                  {"title": _("Modifier mes coordonnées"), "form": form, "account": request.user},
+                  status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -127,8 +131,8 @@ def contact_change_confirm(request):
             form.add_domain_error(exc)
         else:
             request.session.pop(CONTACT_SESSION_KEY, None)
-            messages.success(request, _("Vos coordonnées ont été modifiées. Elles servent désormais à recevoir "
-                                        "vos codes de connexion."))
+            messages.success(request, _("Vos coordonnées ont été modifiées. Elles servent désormais à "
+                                        "recevoir vos codes de connexion."))
             return redirect("portal:account")
     return render(request, "portal/account/contact_change_confirm.html",
                   {"title": _("Confirmer mes nouvelles coordonnées"), "form": form, "pending": pending})
@@ -144,7 +148,8 @@ def devices(request):
         if form.cleaned_data["action"] == DeviceActionForm.EVERYWHERE:
             login_actions.sign_out_everywhere(request.user)
             logout(request)
-            messages.success(request, _("Vous avez été déconnecté(e) de tous vos appareils, y compris celui-ci."))
+            messages.success(request, _("Vous avez été déconnecté(e) de tous vos appareils, "
+                                        "y compris celui-ci."))
             return redirect("portal:login")
         device = form.cleaned_data["device"]
         if not login_actions.sign_out_device(request.user, device):
@@ -158,7 +163,8 @@ def devices(request):
     rows = list(DeviceSession.objects.filter(account=request.user).order_by("-last_seen_at", "-pk")[:50])
     for row in rows:
         row.is_current = str(row.uuid) == current
-    return render(request, "portal/account/devices.html", {"title": _("Mes appareils connectés"), "devices": rows})
+    return render(request, "portal/account/devices.html",
+                  {"title": _("Mes appareils connectés"), "devices": rows})
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,11 +204,12 @@ def notifications(request):
     items = Notification.objects.filter(person=me).select_related("about").order_by("-created_at", "-id")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/account/notifications.html", {
-        "title": _("Mes notifications"), "page_obj": page, "has_unread": items.filter(read_at__isnull=True).exists(),
+        "title": _("Mes notifications"), "page_obj": page,
+        "has_unread": items.filter(read_at__isnull=True).exists(),
     })
 
 
-@require_GET
+@require_safe
 def history(request):
     """Historique des accès of the profile shown: every access by someone else, every denial."""
     me = me_or_404(request)
@@ -224,6 +231,6 @@ def history(request):
         event.role_label = ROLE_LABELS.get(event.actor_role, event.actor_role)
         event.action_label = ACTION_LABELS.get(event.action, event.action)
     return render(request, "portal/account/history.html", {
-        "title": _("Historique des accès"), "page_obj": page, "profile": profile, "is_me": profile.pk == me.pk,
-        "chain_ok": verify_chain(profile),
+        "title": _("Historique des accès"), "page_obj": page, "profile": profile,
+        "is_me": profile.pk == me.pk, "chain_ok": verify_chain(profile),
     })

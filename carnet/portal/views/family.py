@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from carnet.identity.actions import family as actions
 from carnet.identity.enums import RepresentationKind, RepresentationStatus, SpaceStatus
@@ -20,12 +20,18 @@ from carnet.identity.models import Person, Representation
 from carnet.sharing.events import authorise
 from carnet.sharing.policy import Action, PolicyDenied
 
-from ..forms_account import ActivateChildForm, InviteRepresentativeForm, RespondInvitationForm, SwitchProfileForm
+from ..forms_account import (
+    ActivateChildForm,
+    InviteRepresentativeForm,
+    RespondInvitationForm,
+    SwitchProfileForm,
+)
 from ..profiles import SESSION_KEY, own_person
 
 # Denials that must not reveal whether the space exists or who is related to it.
 HIDDEN_REASONS = {"no_relationship", "not_attached_parent"}
 ACTIVATABLE = {SpaceStatus.NOTIFIED, SpaceStatus.CREATED, SpaceStatus.ACTIVE}
+OPEN = [RepresentationStatus.INVITED, RepresentationStatus.ACCEPTED]
 
 
 def deny(request, exc: PolicyDenied):
@@ -44,7 +50,7 @@ def me_or_404(request) -> Person:
     return me
 
 
-def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None, status: int = 200):
+def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None):
     """Render the family page; bound forms with errors replace the blank ones of their child."""
     activate_forms, invite_forms = activate_forms or {}, invite_forms or {}
     mine = set(Representation.objects.active().filter(representative=me).values_list("person_id", flat=True))
@@ -53,7 +59,9 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None,
         child.represented_by_me = child.pk in mine
         child.can_activate = child.is_minor() and child.status in ACTIVATABLE and not child.represented_by_me
         if child.can_activate:
-            child.activate_form = activate_forms.get(child.pk) or ActivateChildForm(auto_id=f"activate-{child.uuid}-%s")
+            child.activate_form = activate_forms.get(child.pk) or ActivateChildForm(
+                auto_id=f"activate-{child.uuid}-%s"
+            )
 
     managed = []
     now = timezone.now()
@@ -63,12 +71,13 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None,
         except PolicyDenied:
             continue
         rows = list(
-            profile.representations.filter(status__in=[RepresentationStatus.INVITED, RepresentationStatus.ACCEPTED])
+            profile.representations.filter(status__in=OPEN)
             .select_related("representative").order_by("created_at", "pk")
         )
         for row in rows:
             row.is_me = row.representative_id == me.pk
-            row.expired = row.status == RepresentationStatus.INVITED and row.expires_at and row.expires_at <= now
+            row.expired = bool(row.status == RepresentationStatus.INVITED and row.expires_at
+                               and row.expires_at <= now)
             row.removable = not row.is_me and row.kind != RepresentationKind.ATTACHED_PARENT
         profile.representative_rows = rows
         profile.invite_form = invite_forms.get(profile.pk) or InviteRepresentativeForm(
@@ -87,10 +96,10 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None,
         .select_related("person").order_by("person__birth_date"),
         "acting_for": request.session.get(SESSION_KEY),
     }
-    return render(request, "portal/family/family.html", context, status=status)
+    return render(request, "portal/family/family.html", context)
 
 
-@require_GET
+@require_safe
 def family(request):
     return _family_page(request, me_or_404(request))
 
@@ -200,10 +209,12 @@ def end(request, representation):
     if row.representative_id == me.pk:
         if request.session.get(SESSION_KEY) == str(row.person.uuid):
             request.session.pop(SESSION_KEY, None)
-        messages.success(request, _("Vous n'avez plus accès au profil de %(name)s.") % {"name": row.person.full_name})
+        messages.success(request, _("Vous n'avez plus accès au profil de %(name)s.")
+                         % {"name": row.person.full_name})
     elif row.responded_at is None:
         messages.success(request, _("Invitation annulée."))
     else:
-        messages.success(request, _("%(name)s n'a plus accès à ce profil.") % {"name": row.representative.full_name})
+        messages.success(request, _("%(name)s n'a plus accès à ce profil.")
+                         % {"name": row.representative.full_name})
     return redirect("portal:family")
 

@@ -58,6 +58,16 @@ def _forget(request, keys) -> None:
         request.session.pop(key, None)
 
 
+def _status(form) -> int:
+    """429 when an attempt limit answered, so clients and monitoring can tell a lockout apart."""
+    return 429 if getattr(form, "locked", False) else 200
+
+
+def _refuse(form, exc, field=None) -> None:
+    form.add_error(field, exc.message)
+    form.locked = getattr(exc, "code", "") == "locked"
+
+
 def _safe_next(request, url: str) -> str:
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()):
@@ -91,12 +101,13 @@ def activate(request):
         try:
             ticket = actions.begin_activation(data["nir"], data["serial"], data["code"])
         except EnrolmentError as exc:
-            form.add_error(None, exc.message)
+            _refuse(form, exc)
         else:
             _forget(request, ACTIVATION_KEYS)
             request.session[TICKET] = ticket.token
             return redirect("portal:activate_credentials")
-    return render(request, T + "activate.html", {"title": _("Activer mon espace santé"), "form": form})
+    return render(request, T + "activate.html", {"title": _("Activer mon espace santé"), "form": form},
+                  status=_status(form))
 
 
 def _ticket_person(request):
@@ -131,7 +142,7 @@ def activate_credentials(request):
         try:
             otp = actions.send_activation_otp(request.session[TICKET], data["channel"], data["destination"])
         except EnrolmentError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _refuse(form, exc, exc.field if exc.field in form.fields else None)
         else:
             # Server-side (database) session, dropped as soon as the activation ends either way.
             request.session.update({
@@ -142,7 +153,7 @@ def activate_credentials(request):
             return redirect("portal:activate_verify")
     return render(request, T + "activate_credentials.html", {
         "title": _("Choisir mes identifiants"), "form": form,
-    })
+    }, status=_status(form))
 
 
 @login_exempt
@@ -174,7 +185,7 @@ def activate_verify(request):
             )
         except EnrolmentError as exc:
             if exc.field == "otp_code":
-                form.add_error("code", exc.message)
+                _refuse(form, exc, "code")
             elif exc.field in ("username", "password", "accept_terms"):
                 _forget(request, ("activation_otp", "activation_password"))
                 messages.error(request, exc.message)
@@ -191,7 +202,7 @@ def activate_verify(request):
     return render(request, T + "activate_verify.html", {
         "title": _("Vérifier mes coordonnées"), "form": form,
         "masked_destination": otps.mask(session.get("activation_destination", "")),
-    })
+    }, status=_status(form))
 
 
 # --- opposition ------------------------------------------------------------------------------
@@ -206,7 +217,7 @@ def opposition(request):
         try:
             proof = actions.oppose(data["nir"], data["serial"], data["code"])
         except EnrolmentError as exc:
-            form.add_error(None, exc.message)
+            _refuse(form, exc)
         else:
             request.session[PROOF] = {"number": proof.proof_number, "at": proof.opposed_at.isoformat()}
             return render(request, T + "opposition_done.html", {
@@ -215,7 +226,7 @@ def opposition(request):
             })
     return render(request, T + "opposition.html", {
         "title": _("M'opposer à la création de mon espace santé"), "form": form,
-    })
+    }, status=_status(form))
 
 
 @login_exempt
@@ -320,14 +331,14 @@ def login(request):
             challenge = actions.begin_login(data["username"], data["password"],
                                             ip=request.META.get("REMOTE_ADDR", ""))
         except LoginError as exc:
-            form.add_error(None, exc.message)
+            _refuse(form, exc)
         else:
             request.session.update({
                 "login_otp": str(challenge.otp_uuid), "login_destination": challenge.masked_destination,
                 "login_next": _safe_next(request, data["next"]),
             })
             return redirect("portal:login_otp")
-    return render(request, T + "login.html", {"title": _("Se connecter"), "form": form})
+    return render(request, T + "login.html", {"title": _("Se connecter"), "form": form}, status=_status(form))
 
 
 @login_exempt
@@ -341,7 +352,7 @@ def login_otp(request):
         try:
             account = actions.finish_login(otp_uuid, form.cleaned_data["code"])
         except LoginError as exc:
-            form.add_error("code", exc.message)
+            _refuse(form, exc, "code")
         else:
             next_url = _safe_next(request, request.session.get("login_next", ""))
             _forget(request, LOGIN_KEYS)
@@ -354,7 +365,7 @@ def login_otp(request):
     return render(request, T + "login_otp.html", {
         "title": _("Code de sécurité"), "form": form,
         "masked_destination": request.session.get("login_destination", ""),
-    })
+    }, status=_status(form))
 
 
 @login_exempt
@@ -377,11 +388,12 @@ def password_reset(request):
         try:
             challenge = actions.begin_password_reset(form.cleaned_data["username"])
         except LoginError as exc:
-            form.add_error(None, exc.message)
+            _refuse(form, exc)
         else:
             request.session["reset_otp"] = str(challenge.otp_uuid)
             return redirect("portal:password_reset_confirm")
-    return render(request, T + "password_reset.html", {"title": _("Mot de passe oublié"), "form": form})
+    return render(request, T + "password_reset.html", {"title": _("Mot de passe oublié"), "form": form},
+                  status=_status(form))
 
 
 @login_exempt
@@ -397,14 +409,14 @@ def password_reset_confirm(request):
             actions.finish_password_reset(otp_uuid, data["code"], data["new_password"])
         except LoginError as exc:
             field = {"code": "code", "password": "new_password"}.get(exc.field)
-            form.add_error(field, exc.message)
+            _refuse(form, exc, field)
         else:
             _forget(request, RESET_KEYS)
             messages.success(request, _("Votre mot de passe est modifié. Connectez-vous avec le nouveau."))
             return redirect("portal:login")
     return render(request, T + "password_reset_confirm.html", {
         "title": _("Choisir un nouveau mot de passe"), "form": form,
-    })
+    }, status=_status(form))
 
 
 @login_exempt

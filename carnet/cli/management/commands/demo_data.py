@@ -89,12 +89,13 @@ class Command(BaseCommand):
                 opposition_deadline=day - dt.timedelta(days=1),
             )
         self.stdout.write("")
-        self.stdout.write("Comptes de démonstration (mot de passe commun : %s ; le code de connexion à usage "
-                          "unique arrive dans la boîte d'envoi /dev/outbox/) :" % DEMO_PASSWORD)
+        self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD} ; le code de connexion "
+                          "à usage unique arrive dans la boîte d'envoi /dev/outbox/) :")
         for username, name, children in logins:
             suffix = f", {children} enfant(s) rattaché(s)" if children else ""
             self.stdout.write(f"  {username:<20} {name}{suffix}")
         self.stdout.write(
-            f"Espaces à activer : {Person.objects.filter(status__in=[SpaceStatus.NOTIFIED, SpaceStatus.CREATED]).count()}"
+            "Espaces à activer : "
+            f"{Person.objects.filter(status__in=[SpaceStatus.NOTIFIED, SpaceStatus.CREATED]).count()}"
             " (codes provisoires dans la boîte d'envoi)."
         )
