@@ -6,16 +6,19 @@ import html
 import re
 
 import pytest
+from django.core import mail
+from django.db import connections
 from django.http import HttpResponse
 from django.urls import path
 
-from carnet.identity.actions.enrolment import UNIFORM_FAILURE
+from carnet.identity.actions.enrolment import LOCKED, UNIFORM_FAILURE
 from carnet.identity.actions.login import BAD_CREDENTIALS, BAD_OTP
 from carnet.identity.enums import SpaceStatus
 from carnet.identity.models import Account, DeviceSession, Opposition, Person
 from carnet.notifications.models import OutboundMessage
 from carnet.urls import urlpatterns as carnet_urlpatterns
 from tests.conftest import PASSWORD, code_in, last_message_to
+from tests.portal.browser import assert_accessible, browser_page  # noqa: F401 - browser_page is a fixture
 
 
 def protected(request):
@@ -116,6 +119,20 @@ def test_wrong_identity_gets_one_answer_whichever_field_was_wrong(csrf_client, f
 
 
 @pytest.mark.django_db
+def test_five_wrong_codes_lock_the_nir_with_a_429(csrf_client, family, settings):
+    person = family.person()
+    code = family.code_for(person)
+    for _ in range(settings.CARNET_MAX_ATTEMPTS):
+        assert post(csrf_client, "/activer/", identity(person, "AAAA-BBBB-CCCC")).status_code == 200
+
+    response = post(csrf_client, "/activer/", identity(person, code))
+
+    assert response.status_code == 429
+    assert str(LOCKED) in text(response)
+    assert "activation_ticket" not in csrf_client.session
+
+
+@pytest.mark.django_db
 def test_malformed_nir_is_explained_before_any_check(csrf_client, family):
     person = family.person()
     bad_key = person.nir[:-2] + ("00" if person.nir[-2:] != "00" else "01")
@@ -158,6 +175,47 @@ def test_wrong_one_time_code_keeps_the_person_on_the_verification_page(csrf_clie
     assert "p***@" not in text(response)
     assert not Account.objects.filter(person=person).exists()
     assert post(csrf_client, "/activer/verification/", {"code": right}).status_code == 302
+
+
+def reach_verification(client, family):
+    person = family.person()
+    post(client, "/activer/", identity(person, family.code_for(person)))
+    post(client, "/activer/identifiants/", {
+        "channel": "email", "destination": person.email, "username": USERNAME,
+        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "on",
+    })
+    return person
+
+
+@pytest.mark.django_db
+def test_verification_page_can_send_a_new_code(csrf_client, family):
+    person = reach_verification(csrf_client, family)
+    first = otp_sent_to(person.email)
+
+    response = post(csrf_client, "/activer/verification/", {"resend": "1"})
+
+    assert response.status_code == 302 and response.url == "/activer/verification/"
+    second = otp_sent_to(person.email)
+    assert "Un nouveau code de sécurité vous a été envoyé" in text(csrf_client.get("/activer/verification/"))
+    if first != second:
+        assert post(csrf_client, "/activer/verification/", {"code": first}).status_code == 200
+    assert post(csrf_client, "/activer/verification/", {"code": second}).url == "/connexion/"
+
+
+@pytest.mark.django_db
+def test_identifier_taken_meanwhile_sends_the_person_back_to_choose_another(csrf_client, family):
+    person = reach_verification(csrf_client, family)
+    code = otp_sent_to(person.email)
+    Account.objects.create(username=USERNAME)  # someone else took it between the two steps
+
+    response = post(csrf_client, "/activer/verification/", {"code": code})
+
+    assert response.status_code == 302 and response.url == "/activer/identifiants/"
+    page = csrf_client.get("/activer/identifiants/")
+    assert "Cet identifiant est déjà pris" in text(page)
+    assert "activation_password" not in csrf_client.session
+    person.refresh_from_db()
+    assert person.status == SpaceStatus.NOTIFIED
 
 
 @pytest.mark.django_db
@@ -425,3 +483,52 @@ def test_birth_date_accepts_french_format():
     form = NewCodeForm({"nir": "", "serial": "", "birth_date": "03/02/1990"})
     form.is_valid()
     assert form.cleaned_data["birth_date"] == dt.date(1990, 2, 3)
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def close_connections_before_playwright_stops():
+    """ORM calls made while Playwright's loop runs open their own connection; close it, or the test
+    database cannot be dropped at the end of the run."""
+    yield
+    connections.close_all()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_public_pages_pass_axe_and_activation_works_without_javascript(
+    live_server, browser_page, close_connections_before_playwright_stops, family,  # noqa: F811 - fixture
+):
+    for url in PUBLIC_PAGES:
+        browser_page.goto(live_server.url + url)
+        assert_accessible(browser_page)
+
+    person = family.person()
+    code = family.code_for(person)
+    context = browser_page.context.browser.new_context(java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    page.goto(live_server.url + "/activer/")
+    page.fill("#id_nir", person.nir)
+    page.fill("#id_serial", person.vitale_serial)
+    page.fill("#id_code", code)
+    page.click("form[action='/activer/'] button[type=submit]")
+    assert page.url.endswith("/activer/identifiants/")
+    page.click("label[for=id_channel_0]")
+    assert page.input_value("#id_destination") == person.email
+    page.fill("#id_username", USERNAME)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_confirm", PASSWORD)
+    page.click("label[for=id_accept_terms]")
+    page.click("form[action='/activer/identifiants/'] button[type=submit]")
+    assert page.url.endswith("/activer/verification/")
+    # Committed for real here, so the outbox row was delivered and its body erased: read the mail itself.
+    otp = code_in(next(m.body for m in reversed(mail.outbox) if m.to == [person.email]))
+    page.fill("#id_code", otp)
+    page.click("form[action='/activer/verification/'] button:not([name=resend])")
+    assert page.url.endswith("/connexion/")
+    assert "Votre espace santé est activé" in page.content()
+    context.close()
+    person.refresh_from_db()
+    assert person.status == SpaceStatus.ACTIVE

@@ -132,7 +132,8 @@ def activate_credentials(request):
     if person is None:
         return redirect("portal:activate")
     initial = {
-        "channel": "email" if person.email or not person.phone else "sms",
+        "channel": request.session.get("activation_channel") or ("email" if person.email or not person.phone
+                                                                 else "sms"),
         "destination": request.session.get("activation_destination") or person.email or person.phone,
         "username": request.session.get("activation_username", ""),
     }
