@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -29,9 +30,13 @@ def browser_page():
         context = browser.new_context(bypass_csp=True, locale="fr-FR")
         page = context.new_page()
         yield page
+        # ORM calls made while Playwright's loop runs use a connection of that context: close it while
+        # still inside, or the test database cannot be dropped at the end of the run.
+        connections.close_all()
         context.close()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    connections.close_all()
 
 
 def axe_violations(page) -> list[dict]:

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django.http import HttpResponse
 from django.urls import path
 
@@ -18,7 +17,7 @@ from carnet.identity.models import Account, DeviceSession, Opposition, Person
 from carnet.notifications.models import OutboundMessage
 from carnet.urls import urlpatterns as carnet_urlpatterns
 from tests.conftest import PASSWORD, code_in, last_message_to
-from tests.portal.browser import assert_accessible, browser_page  # noqa: F401 - browser_page is a fixture
+from tests.portal.browser import assert_accessible
 
 
 def protected(request):
@@ -488,18 +487,10 @@ def test_birth_date_accepts_french_format():
 # --- in a real browser -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def close_connections_before_playwright_stops():
-    """ORM calls made while Playwright's loop runs open their own connection; close it, or the test
-    database cannot be dropped at the end of the run."""
-    yield
-    connections.close_all()
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_public_pages_pass_axe_and_activation_works_without_javascript(
-    live_server, browser_page, close_connections_before_playwright_stops, family,  # noqa: F811 - fixture
+    live_server, browser_page, family,
 ):
     for url in PUBLIC_PAGES:
         browser_page.goto(live_server.url + url)
