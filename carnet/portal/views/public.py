@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from carnet.common.http import client_ip
 from carnet.identity import actions
 from carnet.identity import otp as otps
 from carnet.identity.actions import EnrolmentError, LoginError
@@ -99,7 +100,7 @@ def activate(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = actions.begin_activation(data["nir"], data["serial"], data["code"])
+            ticket = actions.begin_activation(data["nir"], data["serial"], data["code"], ip=client_ip(request))
         except EnrolmentError as exc:
             _refuse(form, exc)
         else:
@@ -216,7 +217,7 @@ def opposition(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            proof = actions.oppose(data["nir"], data["serial"], data["code"])
+            proof = actions.oppose(data["nir"], data["serial"], data["code"], ip=client_ip(request))
         except EnrolmentError as exc:
             _refuse(form, exc)
         else:
@@ -294,7 +295,7 @@ def new_code(request):
     form = NewCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.request_new_code(data["nir"], data["serial"], data["birth_date"])
+        actions.request_new_code(data["nir"], data["serial"], data["birth_date"], ip=client_ip(request))
         # The same answer whatever happened: it must not tell whether the NIR exists.
         return render(request, T + "new_code_sent.html", {"title": _("Demande enregistrée")})
     return render(request, T + "new_code.html", {
@@ -330,7 +331,7 @@ def login(request):
         data = form.cleaned_data
         try:
             challenge = actions.begin_login(data["username"], data["password"],
-                                            ip=request.META.get("REMOTE_ADDR", ""))
+                                            ip=client_ip(request))
         except LoginError as exc:
             _refuse(form, exc)
         else:
