@@ -5,6 +5,17 @@ from django.urls import include, path
 from carnet.api.urls import api
 from carnet.portal import health
 
+
+def _admin_login(request, extra_context=None):
+    """Operators sign in like everyone else (password + one-time code), never with the bare admin form."""
+    from django.contrib.auth.views import redirect_to_login
+
+    return redirect_to_login(request.get_full_path(), "portal:login")
+
+
+admin.site.login = _admin_login
+admin.site.site_header = "Carnet — exploitation"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -50,3 +50,22 @@ def test_every_portal_page_requires_login_unless_it_says_otherwise(client):
             route = route.replace(converter, value)
         response = client.get(route)
         assert response.status_code == 302 and "/connexion/" in response["Location"], route
+
+
+def test_the_operator_console_has_no_password_only_login(client):
+    response = client.get("/exploitation/login/?next=/exploitation/")
+    assert response.status_code == 302 and response["Location"].startswith("/connexion/")
+
+
+def test_an_operator_signs_in_with_a_one_time_code_and_reaches_the_console(client):
+    from carnet.identity.models import Account
+    from tests.conftest import PASSWORD, code_in, last_message_to
+
+    Account.objects.create_superuser("operateur.carnet", PASSWORD, email="ops@example.org")
+    response = client.post("/connexion/", {"username": "operateur.carnet", "password": PASSWORD})
+    assert response.status_code == 302
+    code = code_in(last_message_to("ops@example.org").body)
+    response = client.post("/connexion/code/", {"code": code})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert client.get("/exploitation/").status_code == 200
