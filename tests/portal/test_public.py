@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.http import HttpResponse
 from django.urls import path
 
@@ -523,3 +524,12 @@ def test_public_pages_pass_axe_and_activation_works_without_javascript(
     context.close()
     person.refresh_from_db()
     assert person.status == SpaceStatus.ACTIVE
+
+
+@pytest.mark.django_db
+def test_the_portal_is_available_in_english(client):
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert '<html lang="en"' in html
+    assert "Activate my space" in html and "Activer mon espace" not in html
+    assert "Activer mon espace" in Client().get("/").content.decode()
