@@ -25,6 +25,11 @@ urlpatterns = [
 ]
 
 if settings.CARNET_DEMO:
+    from django.contrib.staticfiles.views import serve
+    from django.urls import re_path
+
     from carnet.portal import outbox
 
     urlpatterns.insert(0, path("dev/outbox/", outbox.outbox, name="dev-outbox"))
+    # `make run` has no web server in front: the demo serves the DSFR files itself.
+    urlpatterns.insert(0, re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}))

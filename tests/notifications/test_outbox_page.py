@@ -36,3 +36,8 @@ def test_outbox_lists_every_message_in_demo_mode(client, demo_urls):
     assert response.status_code == 200
     html = response.content.decode()
     assert "lea@example.org" in html and "ABCD-EFGH-JKMN" in html
+
+
+def test_demo_serves_the_design_system_files_itself(client, demo_urls):
+    response = client.get("/static/dsfr/dist/dsfr/dsfr.min.css")
+    assert response.status_code == 200
