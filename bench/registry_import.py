@@ -1,6 +1,6 @@
 """Benchmark of the registry import against a plain COPY of the same rows.
 
-    .venv/bin/python bench/registry_import.py [--rows N]
+    .venv/bin/python bench/registry_import.py [--rows N]        (default 1,000,000)
 
 Creates a fresh PostgreSQL database (dropped and recreated on each run; DATABASE_URL overrides
 postgres://postgres@127.0.0.1:5432/carnet_bench), migrates it, writes N synthetic valid registry rows
@@ -12,8 +12,9 @@ times, in the same process and the same run:
      the letters PDF of the run, delivery tasks;
   3. import_registry() again on the same file (idempotence: nothing created, everything unchanged).
 
-File generation is not timed. The database is checked afterwards and the script exits non-zero if a
-count is off.
+File generation is not timed. Afterwards the database is checked (one person, one code and one notice
+per row, letters printed, delivery tasks for every email, codes in notices that match their hashes)
+and the script exits non-zero if anything is off.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import cProfile
 import datetime as dt
 import itertools
 import os
+import platform
 import re
 import resource
 import subprocess
@@ -37,13 +39,38 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu_seconds(postmaster: int | None) -> float | None:
+    """CPU time of the whole PostgreSQL server when it runs on this machine: the postmaster, its live
+    children (backends, WAL writer, checkpointer...) and the children it has reaped (closed
+    connections). Whatever else the server does meanwhile counts too."""
+    if postmaster is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15])
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def generate(path: Path, rows: int, seed: int) -> None:
-    """Runs in a child process (see --generate-only) so its NIR set does not count in our peak RSS."""
+    """Runs in a child process (see --generate-only) so that its set of NIRs stays out of our peak RSS."""
     from carnet.identity.synthetic import People, write_csv
 
     people = People(seed=seed)
-    today = dt.date.today()
-    write_csv(path, itertools.islice(people.families(rows, today), rows))
+    write_csv(path, itertools.islice(people.families(rows, dt.date.today()), rows))
 
 
 def recreate_database(url: str) -> None:
@@ -58,7 +85,7 @@ def recreate_database(url: str) -> None:
 
 
 def pdf_pages(path: Path) -> int:
-    """Page count from the page-tree root (/Type /Pages ... /Count N), read without a PDF library."""
+    """Page count from the page tree's root (/Type /Pages ... /Count N), read without a PDF library."""
     counts = []
     with open(path, "rb") as handle:
         tail = b""
@@ -70,16 +97,6 @@ def pdf_pages(path: Path) -> int:
     return max(counts, default=0)
 
 
-def timed(label: str, func, profile: cProfile.Profile | None = None):
-    print(f"... {label}", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    if profile:
-        result = profile.runcall(func)
-    else:
-        result = func()
-    return result, time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -89,8 +106,8 @@ def main() -> int:
     parser.add_argument("--generate-only", metavar="CSV", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    # The real settings, outside demo and test mode: database task queue, SMTP never reached
-    # (mail leaves through the worker, which does not run here), letters in a temporary folder.
+    # The real settings, outside demo and test mode: database task queue, no mail leaves (delivery is
+    # the worker's job, and no worker runs here), letters in a temporary folder.
     for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
         os.environ.pop(name, None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
@@ -100,9 +117,9 @@ def main() -> int:
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(PROJECT))
 
-    if args.generate_only:
-        import django
+    import django
 
+    if args.generate_only:
         django.setup()
         generate(Path(args.generate_only), args.rows, args.seed)
         return 0
@@ -113,25 +130,25 @@ def main() -> int:
         os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
         csv_path = tmp / "registry.csv"
 
-        print(f"... database {url.rsplit('/', 1)[1]}: drop, create, migrate", file=sys.stderr, flush=True)
+        step(f"database {url.rsplit('/', 1)[1]}: drop, create, migrate")
         recreate_database(url)
-        import django
-
         django.setup()
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
 
-        print(f"... generating {args.rows:,} rows (not timed)", file=sys.stderr, flush=True)
+        step(f"generating {args.rows:,} rows (not timed)")
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--seed", str(args.seed),
                         "--generate-only", str(csv_path)], check=True)
-        generation = time.perf_counter() - start
-        size = csv_path.stat().st_size
-        rss_before = peak_rss_mib()
-        results = run(args, csv_path)
-        results.update(generation=generation, csv_size=size, rss_before=rss_before)
+        results = {"generation": time.perf_counter() - start, "csv_size": csv_path.stat().st_size,
+                   "rss_before": peak_rss_mib()}
+        results.update(run(args, csv_path))
         return report(args.rows, results)
+
+
+def step(text: str) -> None:
+    print(f"... {text}", file=sys.stderr, flush=True)
 
 
 def run(args, csv_path: Path) -> dict:
@@ -139,12 +156,40 @@ def run(args, csv_path: Path) -> dict:
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
+    from carnet.identity.actions.codes import usable_code
     from carnet.identity.models import Person, ProvisionalCode
     from carnet.identity.registry import COLUMNS, import_registry
     from carnet.notifications.models import OutboundMessage
 
     options = {"chunk_size": args.chunk_size} if args.chunk_size else {}
     out: dict = {}
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'), current_setting('data_directory')")
+        out["server"], data_directory = cur.fetchone()
+    try:
+        postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        postmaster = None  # a server elsewhere: its CPU time is not reported
+
+    def wal_position() -> str:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_current_wal_lsn()")
+            return cur.fetchone()[0]
+
+    def wal_since(start: str) -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [start])
+            return int(cur.fetchone()[0])
+
+    def timed(label: str, func, profile: cProfile.Profile | None = None) -> dict:
+        step(label)
+        wal, cpu, server_cpu = wal_position(), cpu_seconds(), server_cpu_seconds(postmaster)
+        start = time.perf_counter()
+        value = profile.runcall(func) if profile else func()
+        seconds = time.perf_counter() - start
+        server_after = server_cpu_seconds(postmaster)
+        return {"value": value, "seconds": seconds, "cpu": cpu_seconds() - cpu, "wal": wal_since(wal),
+                "server_cpu": None if server_cpu is None else server_after - server_cpu}
 
     # 1. The floor: the same bytes through COPY into a table of the same shape, in its own connection.
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
@@ -154,18 +199,18 @@ def run(args, csv_path: Path) -> dict:
 
         def copy() -> int:
             with conn.cursor() as cur:
-                with cur.copy(f"COPY bench_copy ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
-                    with open(csv_path, "rb") as handle:
-                        for block in iter(lambda: handle.read(1 << 20), b""):
-                            cp.write(block)
+                sql = f"COPY bench_copy ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                with cur.copy(sql) as stream, open(csv_path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        stream.write(block)
                 conn.commit()
                 return cur.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
 
-        out["copy_rows"], out["copy"] = timed("COPY", copy)
+        out["copy"] = timed("COPY", copy)
 
     # 2. The real import.
     profile = cProfile.Profile() if args.profile else None
-    out["first"], out["import"] = timed("import_registry", lambda: import_registry(csv_path, **options), profile)
+    out["first"] = timed("import_registry", lambda: import_registry(csv_path, **options), profile)
     if profile:
         profile.dump_stats(args.profile)
     out["rss_import"] = peak_rss_mib()
@@ -174,15 +219,21 @@ def run(args, csv_path: Path) -> dict:
                     f"FROM {DBTaskResult._meta.db_table}")
         out["tasks"], out["task_ids"] = cur.fetchone()
     out["counts_first"] = (Person.objects.count(), ProvisionalCode.objects.count(), OutboundMessage.objects.count())
+    # Codes as people will type them: taken from a few emails, checked against the stored hashes.
+    sample = OutboundMessage.objects.filter(channel="email").select_related("person").order_by("?")[:20]
+    found = [re.search(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b", m.body) for m in sample]
+    out["codes_checked"] = len(sample)
+    out["codes_valid"] = sum(1 for m, code in zip(sample, found, strict=True)
+                             if code and usable_code(m.person, code.group(0)))
 
     # 3. The same file again: idempotent.
-    out["second"], out["reimport"] = timed("import_registry again", lambda: import_registry(csv_path, **options))
+    out["second"] = timed("import_registry again", lambda: import_registry(csv_path, **options))
     out["rss_reimport"] = peak_rss_mib()
     out["counts_second"] = (Person.objects.count(), ProvisionalCode.objects.count(), OutboundMessage.objects.count())
     out["letters_db"] = OutboundMessage.objects.filter(channel="letter", status="printed", body_erased=True).count()
     out["emails_db"] = OutboundMessage.objects.filter(channel="email", status="pending").count()
-    out["minors_letters"] = ProvisionalCode.objects.exclude(sent_to_id=models_f("person_id")).count()
-    pdf = out["first"].letters_pdf
+    out["to_parents"] = ProvisionalCode.objects.exclude(sent_to_id=models_f("person_id")).count()
+    pdf = out["first"]["value"].letters_pdf
     out["pdf_size"] = pdf.stat().st_size if pdf else 0
     out["pdf_pages"] = pdf_pages(pdf) if pdf else 0
     return out
@@ -195,58 +246,67 @@ def models_f(name: str):
 
 
 def report(rows: int, r: dict) -> int:
-    first, second = r["first"], r["second"]
+    copy, first, second = r["copy"], r["first"], r["second"]
+    one, two = first["value"], second["value"]
 
-    def line(label, seconds, count):
-        return f"{label:<28}{count:>12,}{seconds:>12.2f}{count / seconds:>14,.0f}"
+    def line(label: str, timing: dict, count: int) -> str:
+        server = "" if timing["server_cpu"] is None else f"{timing['server_cpu']:>11.1f}"
+        return (f"{label:<26}{count:>11,}{timing['seconds']:>10.2f}{count / timing['seconds']:>11,.0f}"
+                f"{timing['cpu']:>12.1f}{server}{timing['wal'] / 2**20:>10,.0f}")
 
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print()
     print(f"registry import benchmark: {rows:,} rows, CSV {r['csv_size'] / 2**20:,.1f} MiB "
           f"(generated in {r['generation']:.1f} s, not timed)")
-    print(f"{'':<28}{'rows':>12}{'seconds':>12}{'rows/s':>14}")
-    print(line("COPY (plain table)", r["copy"], r["copy_rows"]))
-    print(line("import_registry", r["import"], rows))
-    print(line("import_registry, 2nd run", r["reimport"], rows))
-    print(f"{'import / COPY time':<28}{r['import'] / r['copy']:>38.1f} x  "
-          f"(COPY rows/s is {r['import'] / r['copy']:.1f} times the import's)")
-    print(f"{'peak RSS':<28}before imports {r['rss_before']:,.0f} MiB, after import {r['rss_import']:,.0f} MiB, "
-          f"after re-import {r['rss_reimport']:,.0f} MiB")
-    print(f"{'first run':<28}{first.summary()}")
-    print(f"{'second run':<28}{second.summary()}")
-    print(f"{'letters PDF':<28}{r['pdf_pages']:,} pages, {r['pdf_size'] / 2**20:,.1f} MiB")
-    print(f"{'delivery tasks':<28}{r['tasks']:,} tasks carrying {r['task_ids']:,} message ids")
-    print(f"{'codes sent to a parent':<28}{r['minors_letters']:,}")
+    print(f"machine: {os.cpu_count()} CPUs, {memory:.0f} GiB, Python {platform.python_version()}, "
+          f"PostgreSQL {r['server']}")
+    print(f"{'':<26}{'rows':>11}{'seconds':>10}{'rows/s':>11}{'Python CPU':>12}{'server CPU':>11}{'WAL MiB':>10}")
+    print(line("COPY (plain table)", copy, copy["value"]))
+    print(line("import_registry", first, rows))
+    print(line("import_registry, 2nd run", second, rows))
+    print(f"{'':<26}(CPU seconds: Python = this process; server = every PostgreSQL process, whatever it ran)")
+    print(f"{'import vs COPY':<26}the import takes {first['seconds'] / copy['seconds']:.0f} times as long "
+          f"({rows / first['seconds'] / (copy['value'] / copy['seconds']):.1%} of COPY's rows/s)")
+    print(f"{'peak RSS':<26}{r['rss_before']:,.0f} MiB before the imports, {r['rss_import']:,.0f} MiB after the "
+          f"first, {r['rss_reimport']:,.0f} MiB after the second")
+    print(f"{'first run':<26}{one.summary()}")
+    print(f"{'second run':<26}{two.summary()}")
+    print(f"{'letters PDF':<26}{r['pdf_pages']:,} pages, {r['pdf_size'] / 2**20:,.1f} MiB")
+    print(f"{'delivery tasks':<26}{r['tasks']:,} tasks carrying {r['task_ids']:,} message ids")
+    print(f"{'codes sent to a parent':<26}{r['to_parents']:,}")
+    print(f"{'codes from emails':<26}{r['codes_valid']} of {r['codes_checked']} match their stored hash")
 
     problems = []
 
-    def expect(what, got, want):
+    def expect(what: str, got: int, want: int) -> None:
         if got != want:
             problems.append(f"{what}: {got:,} instead of {want:,}")
 
-    expect("COPY rows", r["copy_rows"], rows)
-    expect("created", first.created, rows)
-    expect("rejected", first.rejected, 0)
-    expect("emails + letters", first.emails + first.letters, rows)
+    expect("COPY rows", copy["value"], rows)
+    expect("created", one.created, rows)
+    expect("rejected", one.rejected, 0)
+    expect("emails + letters", one.emails + one.letters, rows)
     persons, codes, outbox = r["counts_first"]
     expect("persons", persons, rows)
     expect("provisional codes", codes, rows)
     expect("outbox rows", outbox, rows)
-    expect("letters printed and erased", r["letters_db"], first.letters)
-    expect("emails pending delivery", r["emails_db"], first.emails)
-    expect("message ids in delivery tasks", r["task_ids"], first.emails)
-    expect("PDF pages", r["pdf_pages"], first.letters)
-    expect("2nd run created", second.created, 0)
-    expect("2nd run updated", second.updated, 0)
-    expect("2nd run unchanged", second.unchanged, rows)
-    expect("2nd run rejected", second.rejected, 0)
-    expect("2nd run letters", second.letters + second.emails, 0)
+    expect("letters printed and erased", r["letters_db"], one.letters)
+    expect("emails pending delivery", r["emails_db"], one.emails)
+    expect("message ids in delivery tasks", r["task_ids"], one.emails)
+    expect("PDF pages", r["pdf_pages"], one.letters)
+    expect("codes matching their hash", r["codes_valid"], r["codes_checked"])
+    expect("2nd run created", two.created, 0)
+    expect("2nd run updated", two.updated, 0)
+    expect("2nd run unchanged", two.unchanged, rows)
+    expect("2nd run rejected", two.rejected, 0)
+    expect("2nd run notices", two.letters + two.emails, 0)
     for what, got, want in zip(("persons", "codes", "outbox rows"), r["counts_second"], r["counts_first"],
                                strict=True):
-        expect(f"{what} after 2nd run", got, want)
+        expect(f"{what} after the 2nd run", got, want)
     if problems:
         print("\nFAILED:\n  " + "\n  ".join(problems))
         return 1
-    print("\nchecks: OK (counts in the database match the file and the reports)")
+    print("\nchecks: OK (the database matches the file and both reports)")
     return 0
 
 

@@ -7,10 +7,10 @@ and keeps only one 8-byte offset per PDF object in memory.
 """
 
 import codecs
+import os
 import unicodedata
 import zlib
 from array import array
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -117,7 +117,7 @@ class PdfBatch:
             self.before_address, _text(recipient), self.before_subject, _text(subject.replace("\n", " ")),
             self.before_body, _text("\n".join(_wrap(body))), self.after_body,
         )).encode("cp1252", "carnet-winansi")
-        packer = zlib.compressobj(6, zlib.DEFLATED, 12, 4)  # a small window: pages are 2-4 kB
+        packer = zlib.compressobj(1, zlib.DEFLATED, 12, 4)  # fast, with a window the size of a page
         stream = packer.compress(content) + packer.flush()
         number = len(self.offsets)
         self._object(number, b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
@@ -125,7 +125,9 @@ class PdfBatch:
         self._object(number + 1, self.page_object % number)
         self.pages += 1
 
-    def close(self) -> None:
+    def close(self, *, sync: bool = False) -> None:
+        if self.handle.closed:
+            return
         self.offsets[2] = self.position
         self._write(b"2 0 obj\n<< /Type /Pages /Count %d /Kids [" % self.pages)
         for start in range(0, self.pages, 10_000):
@@ -140,59 +142,74 @@ class PdfBatch:
             self._write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
         self._write(b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n"
                     % (len(self.offsets), xref))
+        self.handle.flush()
+        if sync:
+            os.fsync(self.handle.fileno())
         self.handle.close()
 
 
-def write_pdf(path: Path, title: str, letters: Iterable[tuple[str, str, str]]) -> int:
-    """Letters (postal address, subject, body) into one PDF at `path`; returns the page count."""
-    pdf = PdfBatch(path, title)
-    try:
-        for recipient, subject, body in letters:
-            pdf.add_letter(recipient, subject, body)
-    finally:
-        pdf.close()
-    return pdf.pages
+class BatchPrinter:
+    """One print run of a batch: letters go into its PDF as they come, then `finish()` marks exactly
+    those letters printed (and, outside demo mode, erases their bodies, which carry codes).
+
+    Until `finish()` the letters stay pending with their bodies, so a run that fails half-way (see
+    `abandon()`) loses nothing: the daily job prints them. Memory stays constant: 8 bytes a letter.
+    """
+
+    def __init__(self, batch: str, directory: Path | None = None):
+        directory = directory or settings.CARNET_LETTERS_DIR
+        directory.mkdir(parents=True, exist_ok=True)
+        self.batch = batch
+        # A batch printed twice (letters added later the same day) never overwrites an earlier file.
+        self.path = directory / f"{batch}-{timezone.now():%H%M%S%f}.pdf"
+        self.pdf = PdfBatch(self.path, f"Carnet — lot de courriers {batch}")
+        self.ids = array("Q")
+
+    def add(self, pk: int, recipient: str, subject: str, body: str) -> None:
+        self.pdf.add_letter(recipient, subject, body)
+        self.ids.append(pk)
+
+    def finish(self) -> Path:
+        self.pdf.close(sync=True)  # on disk before the letters count as printed
+        now = timezone.now()
+        erase = {} if settings.CARNET_DEMO else {"body": "", "body_erased": True}
+        with transaction.atomic():
+            for start in range(0, len(self.ids), 20_000):
+                OutboundMessage.objects.filter(pk__in=self.ids[start:start + 20_000].tolist()).update(
+                    status=OutboundStatus.PRINTED, sent_at=now, **erase
+                )
+            if not settings.CARNET_DEMO:
+                # Letters of the batch printed earlier (in demo mode, say) lose their body too; pending
+                # ones keep it until they are printed.
+                OutboundMessage.objects.filter(
+                    batch=self.batch, channel=OutboundChannel.LETTER, body_erased=False
+                ).exclude(status=OutboundStatus.PENDING).update(body="", body_erased=True)
+        return self.path
+
+    def abandon(self) -> None:
+        self.pdf.close()
+        self.path.unlink(missing_ok=True)
 
 
 def render_batch(batch: str, directory: Path | None = None) -> Path | None:
     """Render every pending letter of a batch into one PDF and mark exactly those letters printed.
 
-    Streams rows with an iterator, so a batch of 100,000 letters stays in constant memory (the ids of
-    the rendered letters aside: 8 bytes each). A letter queued while the batch renders stays pending
-    for the next run, with its body.
+    Streams rows with an iterator, so a batch of 100,000 letters stays in constant memory. A letter
+    queued while the batch renders stays pending, with its body, for the next run.
     """
     letters = OutboundMessage.objects.filter(
         batch=batch, channel=OutboundChannel.LETTER, status=OutboundStatus.PENDING
     ).order_by("pk")
     if not letters.exists():
         return None
-    directory = directory or settings.CARNET_LETTERS_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    # A batch printed twice (letters added later the same day) never overwrites an earlier file.
-    path = directory / f"{batch}-{timezone.now():%H%M%S%f}.pdf"
-    rendered = array("Q")
-
-    def rows():
-        fields = letters.values_list("pk", "recipient", "subject", "body")
-        for pk, recipient, subject, body in fields.iterator(chunk_size=5000):
-            rendered.append(pk)
-            yield recipient, subject, body
-
-    write_pdf(path, f"Carnet — lot de courriers {batch}", rows())
-    now = timezone.now()
-    erase = {} if settings.CARNET_DEMO else {"body": "", "body_erased": True}
-    with transaction.atomic():
-        for start in range(0, len(rendered), 20_000):
-            OutboundMessage.objects.filter(pk__in=rendered[start:start + 20_000].tolist()).update(
-                status=OutboundStatus.PRINTED, sent_at=now, **erase
-            )
-        if not settings.CARNET_DEMO:
-            # Letters of the batch printed earlier (in demo mode, say) lose their body too; pending ones
-            # keep it until they are printed.
-            OutboundMessage.objects.filter(
-                batch=batch, channel=OutboundChannel.LETTER, body_erased=False
-            ).exclude(status=OutboundStatus.PENDING).update(body="", body_erased=True)
-    return path
+    printer = BatchPrinter(batch, directory)
+    try:
+        for row in letters.values_list("pk", "recipient", "subject", "body").iterator(chunk_size=5000):
+            printer.add(*row)
+    except BaseException:
+        printer.abandon()
+        raise
+    return printer.finish()
 
 
 def render_pending(directory: Path | None = None) -> list[Path]:

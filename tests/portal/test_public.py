@@ -7,8 +7,8 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.http import HttpResponse
+from django.test import Client
 from django.urls import path
 
 from carnet.identity.actions.enrolment import LOCKED, UNIFORM_FAILURE
