@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file with the columns nir,vitale_serial,family_name,...")
-        parser.add_argument("--chunk-size", type=int, default=2000)
+        parser.add_argument("--chunk-size", type=int, default=5000)
 
     def handle(self, *args, **options):
         def on_error(line: int, reason: str) -> None:
