@@ -14,6 +14,7 @@ urlpatterns = [
     path("opposition/preuve/", public.opposition_proof, name="opposition_proof"),
     path("code-provisoire/", public.new_code, name="new_code"),
     path("code-provisoire/lien/<str:token>/", public.new_code_link, name="new_code_link"),
+    path("code-provisoire/confirmer/", public.new_code_confirm, name="new_code_confirm"),
     path("connexion/", public.login, name="login"),
     path("connexion/code/", public.login_otp, name="login_otp"),
     path("deconnexion/", public.logout, name="logout"),

@@ -294,15 +294,20 @@ def test_regeneration_link_issues_a_code_that_activates(csrf_client, family):
     assert link, "no link in the email"
     url = link.group(1)
 
-    assert csrf_client.get(url).status_code == 200  # a mail scanner's visit does not spend the link
-    page = csrf_client.get(url)
+    # The token leaves the URL at once: the browser continues to a page without it.
+    opened = csrf_client.get(url)
+    assert opened.status_code == 302 and opened["Location"] == "/code-provisoire/confirmer/"
+    confirm = "/code-provisoire/confirmer/"
+    assert csrf_client.get(confirm).status_code == 200  # a mail scanner's visit does not spend the link
+    page = csrf_client.get(confirm)
     assert page.status_code == 200 and "carnet-code" not in page.content.decode()
-    shown = post(csrf_client, url, {})
+    shown = post(csrf_client, confirm, {})
     assert shown.status_code == 200
     code = re.search(r'class="carnet-code[^"]*"[^>]*>\s*([A-Z0-9-]+)\s*<', shown.content.decode()).group(1)
     assert shown["Cache-Control"].count("no-store")
 
-    assert post(csrf_client, url, {}).status_code == 410  # used up
+    csrf_client.get(url)
+    assert post(csrf_client, confirm, {}).status_code == 410  # used up
     assert activate(csrf_client, person, code).status_code == 302
     person.refresh_from_db()
     assert person.status == SpaceStatus.ACTIVE
@@ -310,7 +315,8 @@ def test_regeneration_link_issues_a_code_that_activates(csrf_client, family):
 
 @pytest.mark.django_db
 def test_unknown_regeneration_link_is_refused_with_a_way_forward(csrf_client):
-    response = post(csrf_client, "/code-provisoire/lien/not-a-real-token/", {})
+    csrf_client.get("/code-provisoire/lien/not-a-real-token/")
+    response = post(csrf_client, "/code-provisoire/confirmer/", {})
     assert response.status_code == 410
     assert 'href="/code-provisoire/"' in response.content.decode()
 
@@ -424,7 +430,7 @@ def test_username_reminder_answers_alike_and_mails_the_identifier(csrf_client, f
 # --- every page ------------------------------------------------------------------------------
 
 PUBLIC_PAGES = [
-    "/", "/activer/", "/opposition/", "/code-provisoire/", "/code-provisoire/lien/some-token/", "/connexion/",
+    "/", "/activer/", "/opposition/", "/code-provisoire/", "/connexion/",
     "/mot-de-passe-oublie/", "/identifiant-oublie/", "/cgu/", "/accessibilite/",
 ]
 

@@ -52,6 +52,7 @@ ACTIVATION_KEYS = (TICKET, "activation_otp", "activation_channel", "activation_d
 LOGIN_KEYS = ("login_otp", "login_destination", "login_next")
 RESET_KEYS = ("reset_otp",)
 PROOF = "opposition_proof"
+REGENERATION = "regeneration_token"
 
 
 def _forget(request, keys) -> None:
@@ -306,15 +307,29 @@ def new_code(request):
 @login_exempt
 @never_cache
 def new_code_link(request, token):
+    """The emailed link: the token moves into the session and the browser goes on to a URL without
+    it (as Django's password reset does), so it never sits in history, Referer headers or logs."""
+    request.session[REGENERATION] = token
+    return redirect("portal:new_code_confirm")
+
+
+@login_exempt
+@never_cache
+def new_code_confirm(request):
     """GET only asks for confirmation (mail scanners open links); POST spends the link."""
+    token = request.session.get(REGENERATION)
     if request.method == "POST":
-        result = actions.redeem_regeneration_link(token)
+        request.session.pop(REGENERATION, None)
+        result = actions.redeem_regeneration_link(token) if token else None
         if result is None:
             return render(request, T + "new_code_link_invalid.html",
                           {"title": _("Ce lien n'est plus valable")}, status=410)
         _person, code = result
         return render(request, T + "new_code_link_done.html", {"title": _("Votre nouveau code provisoire"),
                                                                "code": code})
+    if not token:
+        return render(request, T + "new_code_link_invalid.html",
+                      {"title": _("Ce lien n'est plus valable")}, status=410)
     return render(request, T + "new_code_link.html", {"title": _("Obtenir mon nouveau code provisoire")})
 
 
