@@ -62,7 +62,8 @@ def set_preference(person, kind: str, *, email: bool, sms: bool) -> Notification
 
 
 def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=None) -> Notification:
-    """Tell a person that something happened: in-app always, email/SMS as they chose.
+    """Tell a person that something happened: in-app always, email/SMS as they chose. The legal
+    representatives of the person are told too (a child has no login of their own).
 
     `title` must say *that* something happened, never any health content; the email only invites
     the person to sign in.
@@ -70,10 +71,25 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
     notification = Notification.objects.create(
         person=recipient, about=about, kind=kind, code=code, title=title, url=url
     )
-    account = getattr(recipient, "account", None) if recipient.pk else None
+    _send_outside(recipient, kind, title)
+    if about is None and recipient.pk:
+        from carnet.identity.models import Person
+
+        for representative in Person.objects.filter(
+            represents__person=recipient, represents__status="accepted"
+        ).select_related("account"):
+            Notification.objects.create(person=representative, about=recipient, kind=kind, code=code, title=title,
+                                        url=url)
+            _send_outside(representative, kind, title)
+    return notification
+
+
+def _send_outside(person, kind: str, title: str) -> None:
+    """Email and SMS as the person chose for this kind (account notices always reach them)."""
+    account = getattr(person, "account", None) if person.pk else None
     if account is None:
-        return notification
-    preference = NotificationPreference.objects.filter(person=recipient, kind=kind).first()
+        return
+    preference = NotificationPreference.objects.filter(person=person, kind=kind).first()
     wants_email = preference.email if preference else True
     wants_sms = preference.sms if preference else False
     if kind in MANDATORY_KINDS:
@@ -85,12 +101,11 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
             f"Carnet : {title}",
             f"Bonjour,\n\n{title}.\n\nConnectez-vous à votre espace Carnet pour en savoir plus : {link}\n\n"
             "Ceci est un message automatique, merci de ne pas y répondre.\n",
-            person=recipient,
+            person=person,
         )
     if wants_sms and account.phone:
         send_sms(account.phone, f"Carnet : {title}. Connectez-vous à votre espace pour en savoir plus.",
-                 person=recipient)
-    return notification
+                 person=person)
 
 
 def mark_read(person, notification_uuid, *, read: bool = True) -> int:

@@ -139,3 +139,17 @@ def test_notification_centre_actions_only_touch_my_own(family):
     assert Notification.objects.filter(person=me).unread().count() == 0
     assert actions.mark_read(me, mine.uuid, read=False) == 1
     assert actions.mark_all_read(me) == 1
+
+
+def test_a_childs_notifications_reach_its_legal_representatives(family):
+    from carnet.identity import actions as identity
+
+    parent = family.holder()
+    child = family.person(age=8, parent=parent.person, email=False)
+    identity.activate_child(parent.person, child, certify=True)
+
+    actions.notify(child, kind=Kind.DOCUMENTS, code="AJOUT_DOCUMENT", title="Un nouveau document est disponible")
+
+    copy = Notification.objects.get(person=parent.person, code="AJOUT_DOCUMENT")
+    assert copy.about == child
+    assert OutboundMessage.objects.filter(recipient=parent.email, subject__contains="nouveau document").exists()
