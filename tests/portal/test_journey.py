@@ -101,3 +101,33 @@ def test_read_code_in_outbox_activate_and_log_in_with_one_time_code(live_server,
     page.click("header button:has-text('Se déconnecter'), header button:has-text('Log out')")
     page.goto(base + "/compte/")
     assert "/connexion/" in page.url
+
+
+def test_a_parent_switches_to_a_childs_space_and_every_page_stays_accessible(live_server, browser_page, demo_site,
+                                                                           family):
+    from carnet.identity.actions import activate_child
+    from tests.conftest import PASSWORD as HOLDER_PASSWORD
+
+    parent = family.holder()
+    child = family.person(age=7, parent=parent.person, email=False)
+    activate_child(parent.person, child, certify=True)
+    page, base = browser_page, live_server.url
+
+    page.goto(base + "/connexion/")
+    page.fill("#id_username", parent.username)
+    page.fill("#id_password", HOLDER_PASSWORD)
+    page.click("form[action='/connexion/'] button[type=submit]")
+    code = read_code_in_outbox(page, base, parent.email, r"\b(\d{6})\b")
+    page.goto(base + "/connexion/code/")
+    page.fill("#id_code", code)
+    page.click("form[action='/connexion/code/'] button[type=submit]")
+
+    page.goto(base + "/famille/")
+    assert_accessible(page)
+    page.select_option("#profile-switch", str(child.uuid))
+    page.click("header form[action='/famille/profil/'] button[type=submit]")
+    assert child.first_name in page.locator("h1").inner_text()
+    assert_accessible(page)
+    page.goto(base + "/historique/")
+    assert_accessible(page)
+    assert "Activation" in page.inner_text("main") or "activ" in page.inner_text("main").lower()
