@@ -97,7 +97,7 @@ class OppositionForm(IdentityForm):
 
 
 class CredentialsForm(DsfrBaseForm):
-    """Step 2 of activation: where the one-time code goes, then the identifier and password chosen."""
+    """Step 2 of activation: where one-time codes go, and the identifier chosen."""
 
     channel = forms.ChoiceField(
         label=_("Recevoir le code de sécurité par"), choices=Channel.choices, widget=forms.RadioSelect,
@@ -111,17 +111,6 @@ class CredentialsForm(DsfrBaseForm):
         _("Identifiant"), autocomplete="username",
         help_text=_("8 à 64 caractères : lettres sans accent, chiffres, « . », « - » ou « _ ». Ni adresse "
                     "électronique, ni numéro de sécurité sociale."),
-    )
-    password = _password(
-        _("Mot de passe"),
-        help_text=_("Au moins 9 caractères avec une minuscule, une majuscule, un chiffre et un caractère "
-                    "spécial, ou une phrase de passe d'au moins 4 mots et 20 caractères ; aucune de vos "
-                    "données personnelles."),
-    )
-    password_confirm = _password(_("Confirmation du mot de passe"))
-    accept_terms = forms.BooleanField(
-        label=_("J'ai lu et j'accepte les conditions générales d'utilisation."),
-        error_messages={"required": _("Vous devez accepter les conditions générales d'utilisation.")},
     )
 
     def __init__(self, *args, person: Person, **kwargs):
@@ -143,13 +132,42 @@ class CredentialsForm(DsfrBaseForm):
         elif channel == Channel.EMAIL and destination and "@" not in destination:
             self.add_error("destination",
                            _("Vous avez choisi le courriel : saisissez une adresse électronique."))
+        return data
+
+
+class ActivationFinishForm(DsfrBaseForm):
+    """Step 3: the one-time code proves the contact; the password is chosen here, so it is never kept
+    between two requests."""
+
+    code = _otp_code()
+    password = _password(
+        _("Mot de passe"),
+        help_text=_("Au moins 9 caractères avec une minuscule, une majuscule, un chiffre et un caractère "
+                    "spécial, ou une phrase de passe d'au moins 4 mots et 20 caractères ; aucune de vos "
+                    "données personnelles."),
+    )
+    password_confirm = _password(_("Confirmation du mot de passe"))
+    accept_terms = forms.BooleanField(
+        label=_("J'ai lu et j'accepte les conditions générales d'utilisation."),
+        error_messages={"required": _("Vous devez accepter les conditions générales d'utilisation.")},
+    )
+
+    def __init__(self, *args, person: Person, username: str, **kwargs):
+        self.person, self.username = person, username
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip()
+
+    def clean(self):
+        data = super().clean()
         password = data.get("password")
         if password:
             person = self.person
             try:
                 validate_password(password, family_name=person.family_name, given_names=person.given_names,
                                   birth_date=person.birth_date, nir=person.nir, email=person.email,
-                                  username=data.get("username", ""))
+                                  username=self.username)
             except ValidationError as exc:
                 self.add_error("password", exc)
             else:

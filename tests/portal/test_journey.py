@@ -60,9 +60,6 @@ def test_read_code_in_outbox_activate_and_log_in_with_one_time_code(live_server,
     assert_accessible(page)
     page.click("label[for=id_channel_0]")  # by email, prefilled from the registry
     page.fill("#id_username", "jeanne.test.journey")
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_password_confirm", PASSWORD)
-    page.click("label[for=id_accept_terms]")
     page.click("form[action='/activer/identifiants/'] button[type=submit]")
     assert page.url.endswith("/activer/verification/")
     assert_accessible(page)
@@ -70,6 +67,9 @@ def test_read_code_in_outbox_activate_and_log_in_with_one_time_code(live_server,
     otp = read_code_in_outbox(page, base, row["email"], r"\b(\d{6})\b")
     page.goto(base + "/activer/verification/")
     page.fill("#id_code", otp)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_confirm", PASSWORD)
+    page.click("label[for=id_accept_terms]")
     page.click("form[action='/activer/verification/'] button:not([name=resend])")
     assert page.url.endswith("/connexion/")
     assert Person.objects.get(nir=row["nir"]).status == SpaceStatus.ACTIVE

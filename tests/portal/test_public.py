@@ -61,10 +61,14 @@ def activate(client, person, code, *, username=USERNAME):
     assert response.status_code == 302 and response.url == "/activer/identifiants/"
     response = post(client, "/activer/identifiants/", {
         "channel": "email", "destination": person.email, "username": username,
-        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "on",
     })
     assert response.status_code == 302 and response.url == "/activer/verification/"
-    return post(client, "/activer/verification/", {"code": otp_sent_to(person.email)})
+    return post(client, "/activer/verification/", finish(otp_sent_to(person.email)))
+
+
+def finish(code, password=PASSWORD, confirm=None):
+    """The last step: the one-time code, the password (never kept between requests) and the terms."""
+    return {"code": code, "password": password, "password_confirm": confirm or password, "accept_terms": "on"}
 
 
 def sign_in(client, account, password=PASSWORD, next_url=""):
@@ -142,19 +146,36 @@ def test_malformed_nir_is_explained_before_any_check(csrf_client, family):
 
 
 @pytest.mark.django_db
-def test_credentials_step_checks_the_password_before_sending_a_code(csrf_client, family):
+def test_credentials_step_checks_the_identifier_before_sending_a_code(csrf_client, family):
     person = family.person()
     post(csrf_client, "/activer/", identity(person, family.code_for(person)))
     sent_before = OutboundMessage.objects.count()
 
     response = post(csrf_client, "/activer/identifiants/", {
-        "channel": "email", "destination": person.email, "username": USERNAME,
-        "password": PASSWORD, "password_confirm": PASSWORD + "x", "accept_terms": "on",
+        "channel": "email", "destination": person.email, "username": "court",
     })
 
     assert response.status_code == 200
-    assert "ne sont pas identiques" in text(response)
+    assert "8 à 64 caractères" in text(response)
     assert OutboundMessage.objects.count() == sent_before
+
+
+@pytest.mark.django_db
+def test_password_is_checked_on_the_last_step_and_never_kept_in_the_session(csrf_client, family):
+    person = family.person(family_name="Fontaine")
+    post(csrf_client, "/activer/", identity(person, family.code_for(person)))
+    post(csrf_client, "/activer/identifiants/", {
+        "channel": "email", "destination": person.email, "username": USERNAME,
+    })
+    code = otp_sent_to(person.email)
+
+    mismatch = post(csrf_client, "/activer/verification/", finish(code, confirm=PASSWORD + "x"))
+    personal = post(csrf_client, "/activer/verification/", finish(code, password="Fontaine-2026!"))
+
+    assert mismatch.status_code == 200 and "ne sont pas identiques" in text(mismatch)
+    assert personal.status_code == 200 and "données personnelles" in text(personal)
+    assert not any(PASSWORD in str(value) for value in csrf_client.session.values())
+    assert post(csrf_client, "/activer/verification/", finish(code)).url == "/connexion/"
 
 
 @pytest.mark.django_db
@@ -163,18 +184,17 @@ def test_wrong_one_time_code_keeps_the_person_on_the_verification_page(csrf_clie
     post(csrf_client, "/activer/", identity(person, family.code_for(person)))
     post(csrf_client, "/activer/identifiants/", {
         "channel": "email", "destination": person.email, "username": USERNAME,
-        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "on",
     })
     right = otp_sent_to(person.email)
     wrong = "000000" if right != "000000" else "111111"
 
-    response = post(csrf_client, "/activer/verification/", {"code": wrong})
+    response = post(csrf_client, "/activer/verification/", finish(wrong))
 
     assert response.status_code == 200
     assert str(BAD_OTP) in text(response)
     assert "p***@" not in text(response)
     assert not Account.objects.filter(person=person).exists()
-    assert post(csrf_client, "/activer/verification/", {"code": right}).status_code == 302
+    assert post(csrf_client, "/activer/verification/", finish(right)).status_code == 302
 
 
 def reach_verification(client, family):
@@ -182,7 +202,6 @@ def reach_verification(client, family):
     post(client, "/activer/", identity(person, family.code_for(person)))
     post(client, "/activer/identifiants/", {
         "channel": "email", "destination": person.email, "username": USERNAME,
-        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "on",
     })
     return person
 
@@ -198,8 +217,8 @@ def test_verification_page_can_send_a_new_code(csrf_client, family):
     second = otp_sent_to(person.email)
     assert "Un nouveau code de sécurité vous a été envoyé" in text(csrf_client.get("/activer/verification/"))
     if first != second:
-        assert post(csrf_client, "/activer/verification/", {"code": first}).status_code == 200
-    assert post(csrf_client, "/activer/verification/", {"code": second}).url == "/connexion/"
+        assert post(csrf_client, "/activer/verification/", finish(first)).status_code == 200
+    assert post(csrf_client, "/activer/verification/", finish(second)).url == "/connexion/"
 
 
 @pytest.mark.django_db
@@ -208,12 +227,11 @@ def test_identifier_taken_meanwhile_sends_the_person_back_to_choose_another(csrf
     code = otp_sent_to(person.email)
     Account.objects.create(username=USERNAME)  # someone else took it between the two steps
 
-    response = post(csrf_client, "/activer/verification/", {"code": code})
+    response = post(csrf_client, "/activer/verification/", finish(code))
 
     assert response.status_code == 302 and response.url == "/activer/identifiants/"
     page = csrf_client.get("/activer/identifiants/")
     assert "Cet identifiant est déjà pris" in text(page)
-    assert "activation_password" not in csrf_client.session
     person.refresh_from_db()
     assert person.status == SpaceStatus.NOTIFIED
 
@@ -460,7 +478,6 @@ def test_journey_pages_render_with_one_h1_and_labelled_inputs(csrf_client, famil
     assert_accessible_basics(csrf_client.get("/activer/identifiants/"))
     post(csrf_client, "/activer/identifiants/", {
         "channel": "email", "destination": person.email, "username": USERNAME,
-        "password": PASSWORD, "password_confirm": PASSWORD, "accept_terms": "on",
     })
     verify = csrf_client.get("/activer/verification/")
     assert_accessible_basics(verify)
@@ -516,14 +533,14 @@ def test_public_pages_pass_axe_and_activation_works_without_javascript(
     page.click("label[for=id_channel_0]")
     assert page.input_value("#id_destination") == person.email
     page.fill("#id_username", USERNAME)
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_password_confirm", PASSWORD)
-    page.click("label[for=id_accept_terms]")
     page.click("form[action='/activer/identifiants/'] button[type=submit]")
     assert page.url.endswith("/activer/verification/")
     # Committed for real here, so the outbox row was delivered and its body erased: read the mail itself.
     otp = code_in(next(m.body for m in reversed(mail.outbox) if m.to == [person.email]))
     page.fill("#id_code", otp)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password_confirm", PASSWORD)
+    page.click("label[for=id_accept_terms]")
     page.click("form[action='/activer/verification/'] button:not([name=resend])")
     assert page.url.endswith("/connexion/")
     assert "Votre espace santé est activé" in page.content()

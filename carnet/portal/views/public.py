@@ -30,6 +30,7 @@ from carnet.identity.actions.enrolment import TERMS_VERSION, read_ticket
 from carnet.identity.actions.login import open_device
 
 from ..forms_public import (
+    ActivationFinishForm,
     CredentialsForm,
     IdentityForm,
     LoginForm,
@@ -48,7 +49,7 @@ T = "portal/public/"
 # Session keys of each journey; every one of them is dropped when its journey ends.
 TICKET = "activation_ticket"
 ACTIVATION_KEYS = (TICKET, "activation_otp", "activation_channel", "activation_destination",
-                   "activation_username", "activation_password")
+                   "activation_username")
 LOGIN_KEYS = ("login_otp", "login_destination", "login_next")
 RESET_KEYS = ("reset_otp",)
 PROOF = "opposition_proof"
@@ -151,7 +152,6 @@ def activate_credentials(request):
             request.session.update({
                 "activation_otp": str(otp.uuid), "activation_channel": otp.channel,
                 "activation_destination": otp.destination, "activation_username": data["username"],
-                "activation_password": data["password"],
             })
             return redirect("portal:activate_verify")
     return render(request, T + "activate_credentials.html", {
@@ -166,7 +166,7 @@ def activate_verify(request):
     if person is None:
         return redirect("portal:activate")
     session = request.session
-    if not all(session.get(k) for k in ("activation_otp", "activation_username", "activation_password")):
+    if not all(session.get(k) for k in ("activation_otp", "activation_username")):
         return redirect("portal:activate_credentials")
     if request.method == "POST" and "resend" in request.POST:
         try:
@@ -178,19 +178,22 @@ def activate_verify(request):
             session["activation_otp"] = str(otp.uuid)
             messages.info(request, _("Un nouveau code de sécurité vous a été envoyé."))
         return redirect("portal:activate_verify")
-    form = OtpForm(request.POST or None)
+    form = ActivationFinishForm(request.POST or None, person=person, username=session["activation_username"])
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             actions.complete_activation(
-                session[TICKET], otp_uuid=session["activation_otp"], otp_code=form.cleaned_data["code"],
-                username=session["activation_username"], password=session["activation_password"],
-                accept_terms=True,
+                session[TICKET], otp_uuid=session["activation_otp"], otp_code=data["code"],
+                username=session["activation_username"], password=data["password"],
+                accept_terms=data["accept_terms"],
             )
         except EnrolmentError as exc:
             if exc.field == "otp_code":
                 _refuse(form, exc, "code")
-            elif exc.field in ("username", "password", "accept_terms"):
-                _forget(request, ("activation_otp", "activation_password"))
+            elif exc.field in ("password", "accept_terms"):
+                _refuse(form, exc, exc.field)
+            elif exc.field == "username":  # taken meanwhile: choose another one
+                _forget(request, ("activation_otp",))
                 messages.error(request, exc.message)
                 return redirect("portal:activate_credentials")
             else:  # the provisional code was used or replaced meanwhile: start again
