@@ -6,6 +6,7 @@ login a person creates when activating. Every other table about a person points 
 """
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -85,7 +86,7 @@ class Person(models.Model):
         return hasattr(self, "account")
 
 
-class AccountManager(BaseUserManager):
+class AccountManager(BaseUserManager["Account"]):
     def create_user(self, username, password=None, **fields):
         account = self.model(username=username, **fields)
         account.set_password(password)
@@ -117,7 +118,7 @@ class Account(AbstractBaseUser):
 
     objects = AccountManager()
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("compte")

@@ -14,7 +14,7 @@ from . import notices
 from .enums import Channel, OtpPurpose
 from .models import OneTimeCode
 
-PURPOSE_LABELS = {
+PURPOSE_LABELS: dict[str, str] = {
     OtpPurpose.LOGIN: "vous connecter",
     OtpPurpose.ACTIVATION_CONTACT: "activer votre espace",
     OtpPurpose.PASSWORD_RESET: "réinitialiser votre mot de passe",
@@ -56,8 +56,10 @@ def consume(otp_uuid, code: str, purpose: str) -> OneTimeCode:
     """
     with transaction.atomic():
         otp = OneTimeCode.objects.select_for_update().filter(uuid=otp_uuid, purpose=purpose).first()
+        if otp is None:
+            raise OtpInvalid()
         valid = not (
-            otp is None or otp.used_at or otp.expires_at <= timezone.now()
+            otp.used_at or otp.expires_at <= timezone.now()
             or otp.failures >= settings.CARNET_MAX_ATTEMPTS
         )
         matched = valid and hmac.compare_digest(otp.code_hash, keyed_hash(code.strip(), f"otp:{purpose}"))

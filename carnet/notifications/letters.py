@@ -49,8 +49,10 @@ def _wrap(text: str, width: int = WIDTH) -> list[str]:
     return lines
 
 
-def _winansi_fallback(error: UnicodeEncodeError) -> tuple[str, int]:
+def _winansi_fallback(error: UnicodeError) -> tuple[str, int]:
     """A character the standard fonts lack: its unaccented base letter if that exists, else "?"."""
+    if not isinstance(error, UnicodeEncodeError):  # an encoding handler, as codecs' own handlers check
+        raise TypeError(f"don't know how to handle {type(error).__name__} in error callback")
     out = []
     for char in error.object[error.start:error.end]:
         base = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore").decode("cp1252")

@@ -23,7 +23,7 @@ LINK_PURPOSE = "regeneration-link"
 
 def code_recipient(person: Person) -> Person:
     """A minor's code goes to the parent they are attached to."""
-    if person.parent_id and person.is_minor():
+    if person.parent_id and person.is_minor() and person.parent is not None:  # never None with a parent_id
         return person.parent
     return person
 
@@ -105,11 +105,10 @@ def request_new_code(nir: str, serial: str, birth_date: dt.date, *, ip: str = ""
     except throttle.Locked:
         return
     person = Person.objects.filter(nir=nir).select_related("parent").first()
-    matched = (
-        person is not None and person.status in REGENERABLE and not person.has_account
+    if person is None or not (
+        person.status in REGENERABLE and not person.has_account
         and person.vitale_serial == normalise_serial(serial) and person.birth_date == birth_date
-    )
-    if not matched:
+    ):
         throttle.fail("regeneration", nir)
         if ip:
             throttle.fail("regeneration-ip", ip, limit=50)

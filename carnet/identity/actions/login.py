@@ -61,10 +61,9 @@ def begin_login(username: str, password: str, *, ip: str = "") -> Challenge:
     if ip:
         _check("login-ip", ip)
     account = authenticate(username=username, password=password)
-    usable = account is not None and (
-        account.is_staff or (account.person_id and account.person.status == SpaceStatus.ACTIVE)
-    )
-    if not usable:
+    if account is None or not (
+        account.is_staff or (account.person is not None and account.person.status == SpaceStatus.ACTIVE)
+    ):
         throttle.fail("login", username)
         if ip:
             throttle.fail("login-ip", ip, limit=50)
@@ -81,6 +80,8 @@ def finish_login(otp_uuid, code: str) -> Account:
         otp = otps.consume(otp_uuid, code, OtpPurpose.LOGIN)
     except otps.OtpInvalid:
         raise LoginError(BAD_OTP) from None
+    if otp.account_id is None:  # never: a login code is issued to an account, and deleted with it
+        raise LoginError(BAD_OTP)
     account = Account.objects.select_related("person").get(pk=otp.account_id)
     if account.person_id:
         record(account.person, actor=account.person, role=Role.HOLDER, action="account.login")
@@ -132,7 +133,7 @@ def sign_out_everywhere(account: Account) -> int:
 
 def _password_rules(account: Account, password: str) -> None:
     person = account.person
-    personal = {"username": account.username, "email": account.email}
+    personal: dict[str, object] = {"username": account.username, "email": account.email}
     if person:
         personal |= {"family_name": person.family_name, "given_names": person.given_names,
                      "birth_date": person.birth_date, "nir": person.nir}
@@ -160,13 +161,15 @@ def finish_password_reset(otp_uuid, code: str, new_password: str) -> Account:
     from ..models import OneTimeCode
 
     pending = OneTimeCode.objects.filter(uuid=otp_uuid, purpose=OtpPurpose.PASSWORD_RESET).first()
-    if pending is None or pending.account_id is None:
+    if pending is None or pending.account is None:
         raise LoginError(BAD_OTP, "code")
     _password_rules(pending.account, new_password)
     try:
         otp = otps.consume(otp_uuid, code, OtpPurpose.PASSWORD_RESET)
     except otps.OtpInvalid:
         raise LoginError(BAD_OTP, "code") from None
+    if otp.account_id is None:  # never: the same row as `pending`, checked above
+        raise LoginError(BAD_OTP, "code")
     account = Account.objects.get(pk=otp.account_id)
     with transaction.atomic():
         account.set_password(new_password)

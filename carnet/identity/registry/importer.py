@@ -79,7 +79,7 @@ class RegistryImport:
         self.store = _Store()
         self.opposition_hash = keyed_hasher("opposition")
         self.code_hash = keyed_hasher(CODE_PURPOSE)
-        self.printer = None  # this run's print batch, opened with its first letter
+        self.printer: BatchPrinter | None = None  # this run's print batch, opened with its first letter
         self.writer: _Writer | None = None
         # Rows written by the chunk still in flight (NIR -> id, digest, row), which lookups in the
         # database may not see yet; and those of the chunk being prepared.
@@ -137,7 +137,8 @@ class RegistryImport:
 
     def _from_spill(self, raw: list[str]) -> RegistryRow:
         line, *values = raw
-        row = RegistryRow(int(line), *values[:4], dt.date.fromisoformat(values[4]), *values[5:])
+        # mypy cannot size the slices: the spill row has the 13 columns RegistryRow.raw() wrote.
+        row = RegistryRow(int(line), *values[:4], dt.date.fromisoformat(values[4]), *values[5:])  # type: ignore[call-arg,arg-type]
         row.digest = _digest(row)
         row.opposition_digest = self.opposition_hash(row.nir)
         return row
@@ -187,15 +188,16 @@ class RegistryImport:
             # parent new in this chunk is not in the database, so it is not looked for there.
             new_here = {r.nir for r in rows if r.nir not in existing}
             wanted = list({r.parent_nir for r in rows if r.parent_nir and r.parent_nir not in new_here})
+            # Until _upsert adds this chunk's rows, every parent here is a _Named (hence the ignores below).
             parents: dict[str, RegistryRow | _Named] = dict(self.store.parents(wanted))
             for nir in wanted:
                 if nir in self.in_flight:
                     pk, _digest, row = self.in_flight[nir]
-                    account_email = parents[nir].account_email if nir in parents else ""
+                    account_email = parents[nir].account_email if nir in parents else ""  # type: ignore[union-attr]
                     parents[nir] = _Named(pk, nir, row.given_names, row.family_name, row.email, account_email,
                                           row.address, row.postal_code, row.city)
             ids = {nir: pk for nir, (pk, _digest) in existing.items()}
-            ids.update((nir, parent.pk) for nir, parent in parents.items())
+            ids.update((nir, parent.pk) for nir, parent in parents.items())  # type: ignore[union-attr]
             pending = rows
             while pending:
                 ready = [r for r in pending if not r.parent_nir or r.parent_nir in parents]
@@ -203,7 +205,7 @@ class RegistryImport:
                     break
                 pending = [r for r in pending if r.parent_nir and r.parent_nir not in parents]
                 self._upsert(ready, existing, parents, ids)
-            self.writer.submit(*self.store.take())
+            self.writer.submit(*self.store.take())  # type: ignore[union-attr]  # run() sets it before _run()
         self.in_flight, self.written = self.written, {}
         return pending
 

@@ -53,7 +53,7 @@ class NoticeTexts:
 
     def __init__(self, deadline: dt.date | None):
         self.deadline = deadline
-        self.templates: dict[tuple[dt.date, bool], tuple[str, str] | None] = {}
+        self.templates: dict[tuple[dt.date, bool], tuple[str, ...] | None] = {}
 
     def render(self, person, recipient, code: str, expires: dt.date) -> tuple[str, str]:
         for_child = recipient.nir != person.nir
@@ -72,7 +72,7 @@ class NoticeTexts:
         return notices.provisional_code_notice(person, recipient, code, expires=expires,
                                                opposition_deadline=self.deadline)
 
-    def _template(self, expires: dt.date, for_child: bool) -> tuple[str, str] | None:
+    def _template(self, expires: dt.date, for_child: bool) -> tuple[str, ...] | None:
         person = _Placeholder("P", "\x000\x00", "\x001\x00")
         recipient = _Placeholder("R", "\x002\x00", "\x003\x00") if for_child else person
         try:
@@ -83,6 +83,7 @@ class NoticeTexts:
         return tuple(self._SLOT.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}")) for text in texts)
 
     def _fill(self, key, person, recipient, code: str) -> tuple[str, str]:
-        subject, body = self.templates[key]
+        # Called only once templates[key] is known not to be None; no check in this per-row path.
+        subject, body = self.templates[key]  # type: ignore[misc]
         values = (person.first_name, person.family_name, recipient.first_name, recipient.family_name, code)
         return subject.format(*values), body.format(*values)

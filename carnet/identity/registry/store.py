@@ -6,7 +6,7 @@ import functools
 import queue
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import psycopg
 from django.core.exceptions import ImproperlyConfigured
@@ -37,9 +37,10 @@ class _Store:
 
     @staticmethod
     def _names(model: type[models.Model], *names: str) -> list[str]:
-        return [model._meta.get_field(name).column for name in names]
+        # Names of concrete fields only, which have a column (get_field may also return relations).
+        return [model._meta.get_field(name).column for name in names]  # type: ignore[union-attr,misc]
 
-    def _select(self, model: type[models.Model], names: Sequence[str], key: str, values: list, *,
+    def _select(self, model: type[models.Model], names: Sequence[str], key: str, values: Sequence[str], *,
                 account_email: bool = False) -> list[tuple]:
         """SELECT names (and the account's email) FROM model WHERE key = ANY(values), on PostgreSQL."""
         columns = ", ".join(f"t.{c}" for c in self._names(model, *names))
@@ -66,7 +67,7 @@ class _Store:
     def existing(self, nirs: list[str]) -> dict[str, tuple[int, str]]:
         """NIR -> (id, registry digest) of the people already known."""
         if self.postgres:
-            rows = self._select(Person, ["nir", "id", "registry_digest"], "nir", nirs)
+            rows: Iterable[tuple] = self._select(Person, ["nir", "id", "registry_digest"], "nir", nirs)
         else:
             rows = Person.objects.filter(nir__in=nirs).values_list("nir", "id", "registry_digest")
         return {nir: (pk, digest) for nir, pk, digest in rows}
@@ -75,7 +76,9 @@ class _Store:
         """Parents already in the database, with the verified email of their account if they have one."""
         fields = ["id", "nir", "given_names", "family_name", "email", "address", "postal_code", "city"]
         if self.postgres:
-            rows = self._select(Person, fields, "nir", nirs, account_email=True)
+            # The 8 fields, then the account's email (None without an account).
+            rows: Iterable[tuple[int, str, str, str, str, str, str, str, str | None]] = self._select(
+                Person, fields, "nir", nirs, account_email=True)
         else:
             rows = Person.objects.filter(nir__in=nirs).values_list(*fields, "account__email")
         return {r[1]: _Named(*r[:5], r[8], *r[5:8]) for r in rows}
@@ -155,7 +158,7 @@ class _Store:
             with self._cursor() as cursor:
                 cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass "
                                "AND attnum > 0 AND NOT attisdropped", [model._meta.db_table])
-                oids = dict(cursor.fetchall())
+                oids: dict[str, int] = dict(cursor.fetchall())
             self._copy_plans[key] = (f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)",
                                [oids[c] for c in columns], tuple(defaults))
         return self._copy_plans[key]
