@@ -25,10 +25,31 @@ def matches(value: str, purpose: str, digest: str) -> bool:
     return hmac.compare_digest(keyed_hash(value, purpose), digest)
 
 
+CODE_LENGTH = 12
+# Random bytes map onto the alphabet through a table; bytes past the last whole multiple of the
+# alphabet's length are dropped rather than folded, so every character stays equally likely.
+_WHOLE = len(CODE_ALPHABET) * (256 // len(CODE_ALPHABET))
+_CODE_TABLE = bytes.maketrans(bytes(range(_WHOLE)), (CODE_ALPHABET * (256 // len(CODE_ALPHABET))).encode())
+_CODE_DROPPED = bytes(range(_WHOLE, 256))
+
+
+def new_codes(count: int) -> list[str]:
+    """`count` provisional codes as typed once normalised: 12 characters from a 31-letter alphabet
+    (~59 bits each), from one call to the system's CSPRNG (a registry import needs thousands at once)."""
+    need = CODE_LENGTH * count
+    text = ""
+    while len(text) < need:
+        text += secrets.token_bytes(need - len(text) + 64).translate(_CODE_TABLE, _CODE_DROPPED).decode("ascii")
+    return [text[start:start + CODE_LENGTH] for start in range(0, need, CODE_LENGTH)]
+
+
+def shown_code(code: str) -> str:
+    """A normalised code as printed and mailed: XXXX-XXXX-XXXX."""
+    return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
+
+
 def new_provisional_code() -> str:
-    """12 characters from a 31-letter alphabet (~59 bits), shown as XXXX-XXXX-XXXX."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
+    return shown_code(new_codes(1)[0])
 
 
 def normalise_code(code: str) -> str:

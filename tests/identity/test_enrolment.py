@@ -1,6 +1,7 @@
 """Opposition, activation and provisional-code regeneration (domain actions)."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -293,3 +294,15 @@ def test_one_address_trying_many_nirs_is_locked(family, settings):
         actions.begin_activation(person.nir, person.vitale_serial, code, ip="192.0.2.7")
     assert error.value.code == "locked"
     assert actions.begin_activation(person.nir, person.vitale_serial, code, ip="192.0.2.8").person == person
+
+
+def test_provisional_codes_are_uniform_over_the_alphabet():
+    """Rejection sampling, not folding: no character of the alphabet is favoured (chi-squared)."""
+    from carnet.common.secrets import CODE_ALPHABET, new_codes, new_provisional_code
+
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", new_provisional_code())
+    text = "".join(new_codes(20_000))
+    assert set(text) <= set(CODE_ALPHABET)
+    expected = len(text) / len(CODE_ALPHABET)
+    chi2 = sum((text.count(c) - expected) ** 2 / expected for c in CODE_ALPHABET)
+    assert chi2 < 80  # 30 degrees of freedom: p ≈ 1e-6 that a fair generator exceeds this

@@ -1,4 +1,4 @@
-"""Provisional codes, UUIDs and keyed hashes drawn for a whole chunk at once.
+"""UUIDs and keyed hashes drawn for a whole chunk at once (codes: carnet.common.secrets.new_codes).
 
 A chunk needs thousands of each, and one call to the system's CSPRNG (or one HMAC keyed once) per
 chunk costs far less than one per row. Each gives what its one-at-a-time counterpart would
@@ -14,28 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from carnet.common.secrets import CODE_ALPHABET, keyed_hash
-
-CODE_LENGTH = 12
-# Random bytes map onto the alphabet through a table; bytes past the last whole multiple of the
-# alphabet's length are dropped rather than folded, so every character stays equally likely.
-_WHOLE = len(CODE_ALPHABET) * (256 // len(CODE_ALPHABET))
-_CODE_TABLE = bytes.maketrans(bytes(range(_WHOLE)), (CODE_ALPHABET * (256 // len(CODE_ALPHABET))).encode())
-_CODE_DROPPED = bytes(range(_WHOLE, 256))
-
-
-def new_codes(count: int) -> list[str]:
-    """`count` provisional codes as typed once normalised (12 characters of CODE_ALPHABET, ~59 bits,
-    the same as carnet.common.secrets.new_provisional_code) from one call to the system's CSPRNG."""
-    need = CODE_LENGTH * count
-    text = ""
-    while len(text) < need:
-        text += secrets.token_bytes(need - len(text) + 64).translate(_CODE_TABLE, _CODE_DROPPED).decode("ascii")
-    return [text[start:start + CODE_LENGTH] for start in range(0, need, CODE_LENGTH)]
-
-
-def shown_code(code: str) -> str:
-    return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
+from carnet.common.secrets import keyed_hash
 
 
 def new_uuids(count: int) -> list[uuid.UUID]:

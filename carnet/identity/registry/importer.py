@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carnet.common.dates import age_on, today
+from carnet.common.secrets import new_codes, shown_code
 from carnet.notifications.enums import OutboundChannel, OutboundStatus
 from carnet.notifications.letters import BatchPrinter
 from carnet.notifications.models import OutboundMessage
@@ -22,7 +23,7 @@ from .. import notices
 from ..actions.codes import CODE_PURPOSE
 from ..enums import SpaceStatus
 from ..models import Person, ProvisionalCode
-from .bulk import keyed_hasher, new_codes, new_uuids, shown_code
+from .bulk import keyed_hasher, new_uuids
 from .notice_texts import NoticeTexts, _Named
 from .parsing import RegistryFileError, RegistryRow, RowInvalid, _digest, parse_row, read_rows
 from .store import _Store, _Writer
