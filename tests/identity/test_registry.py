@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from carnet.common.dates import today
 from carnet.identity.enums import SpaceStatus
@@ -256,3 +256,22 @@ def test_make_nir_keys_are_valid():
 
     assert nir.is_valid(make_nir("F", dt.date(1982, 6, 1), "2A", "004", 123))
     assert nir.is_valid(make_nir("M", dt.date(1990, 1, 1), "75", "113", 7))
+
+
+def test_a_file_unreadable_mid_way_says_what_was_kept(people, tmp_path):
+    rows = [people.row(birth=years_ago(40)) for _ in range(3)]
+    path = tmp_path / "registry.csv"
+    write_csv(path, rows)
+    path.write_bytes(path.read_bytes() + b'"' + b"x" * 200_000 + b'",1\n')  # a field past csv's limit
+
+    with pytest.raises(CommandError, match="lecture interrompue : ligne 5") as error:
+        call_command("import_registry", str(path), "--chunk-size", "2")
+    assert "relancez" in str(error.value)
+    assert Person.objects.count() == 2  # the first chunk was committed; re-running is idempotent
+
+
+def test_a_binary_file_is_refused_before_anything_is_imported(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(CommandError, match="rien n'a été importé"):
+        call_command("import_registry", str(path))

@@ -25,7 +25,13 @@ _email = EmailValidator()
 
 
 class RegistryFileError(Exception):
-    """The file itself is unusable (not UTF-8 CSV, wrong header): nothing is imported."""
+    """The file itself is unusable (not UTF-8 CSV, wrong header). `line` is where reading stopped:
+    on the header nothing was imported; further down, the chunks before it were (re-running the
+    corrected file is safe: the import is idempotent)."""
+
+    def __init__(self, message: str, line: int = 1):
+        self.line = line
+        super().__init__(message)
 
 
 class RowInvalid(Exception):
@@ -148,4 +154,6 @@ def read_rows(stream: TextIO) -> Iterator[tuple[int, dict]]:
             if values:
                 yield reader.line_num, dict(zip(header, values, strict=False))
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise RegistryFileError(f"ligne {reader.line_num} : fichier illisible ({type(exc).__name__})") from None
+        reason = "pas en UTF-8" if isinstance(exc, UnicodeDecodeError) else "CSV mal formé"
+        line = max(reader.line_num, 1)
+        raise RegistryFileError(f"ligne {line} : fichier illisible ({reason})", line) from None

@@ -21,7 +21,12 @@ class Command(BaseCommand):
         except FileNotFoundError:
             raise CommandError(f"fichier introuvable : {options['file']}") from None
         except RegistryFileError as exc:
-            raise CommandError(f"fichier refusé, rien n'a été importé : {exc}") from None
+            if exc.line <= 1:
+                raise CommandError(f"fichier refusé, rien n'a été importé : {exc}") from None
+            raise CommandError(
+                f"lecture interrompue : {exc}. Les lignes précédentes ont pu être importées ; corrigez le fichier "
+                "et relancez l'import (il est idempotent : rien ne sera créé deux fois)."
+            ) from None
         self.stdout.write(report.summary())
         if report.rejected:
             self.stdout.flush()
