@@ -21,6 +21,7 @@ from carnet.sharing.policy import Role
 from .. import otp as otps
 from .. import throttle
 from ..enums import Channel, OtpPurpose, SpaceStatus
+from ..errors import LOCKED, ActionRefused
 from ..models import Account, Opposition, Person, ProvisionalCode
 from ..validators import (
     normalise_nir,
@@ -39,15 +40,10 @@ UNIFORM_FAILURE = gettext_lazy(
     "de série de votre carte Vitale et votre code provisoire (un code ne sert qu'une fois et expire : "
     "vous pouvez en demander un nouveau)."
 )
-LOCKED = gettext_lazy("Trop de tentatives. Pour votre sécurité, réessayez plus tard.")
 
 
-class EnrolmentError(Exception):
-    def __init__(self, message, field: str = "", code: str = "invalid"):
-        self.message = str(message)
-        self.field = field
-        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
-        super().__init__(self.message)
+class EnrolmentError(ActionRefused):
+    pass
 
 
 IP_LIMIT = 50  # failures from one address (many NIRs tried) before it is locked too

@@ -15,6 +15,7 @@ from carnet.sharing.events import authorise, record
 from carnet.sharing.policy import Action, Role
 
 from ..enums import RepresentationKind, RepresentationStatus, SpaceStatus
+from ..errors import ActionRefused
 from ..models import Person, ProvisionalCode, Representation
 from ..validators import normalise_nir
 from .codes import issue_provisional_code
@@ -22,12 +23,8 @@ from .codes import issue_provisional_code
 INVITATION_DAYS = 30
 
 
-class FamilyError(Exception):
-    def __init__(self, message, field: str = "", code: str = "invalid"):
-        self.message = str(message)
-        self.field = field
-        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
-        super().__init__(self.message)
+class FamilyError(ActionRefused):
+    pass
 
 
 def represented_profiles(person: Person) -> list[Person]:

@@ -21,21 +21,17 @@ from carnet.sharing.policy import Role
 from .. import notices, throttle
 from .. import otp as otps
 from ..enums import Channel, OtpPurpose, SpaceStatus
+from ..errors import LOCKED, ActionRefused
 from ..models import Account, DeviceSession, Person
 from ..validators import normalise_nir, validate_mobile, validate_password
 
 BAD_CREDENTIALS = gettext_lazy("Identifiant ou mot de passe incorrect.")
 BAD_OTP = gettext_lazy("Code de sécurité incorrect ou expiré.")
-LOCKED = gettext_lazy("Trop de tentatives. Pour votre sécurité, réessayez plus tard.")
 TOKEN_PURPOSE = "api-token"
 
 
-class LoginError(Exception):
-    def __init__(self, message, field: str = "", code: str = "invalid"):
-        self.message = str(message)
-        self.field = field
-        self.code = code  # "locked" when an attempt limit is hit (faces answer 429)
-        super().__init__(self.message)
+class LoginError(ActionRefused):
+    pass
 
 
 @dataclass
