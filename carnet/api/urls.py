@@ -9,6 +9,7 @@ No CSRF: django-ninja 1.x marks its views csrf-exempt and only cookie-based auth
 this API authenticates with an `Authorization: Bearer` header that a browser never sends on its own.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -106,3 +107,9 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, error_body(exc.message), status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE: a JSON 413, not Django's HTML 400."""
+    return api.create_response(request, error_body("Requête trop volumineuse."), status=413)

@@ -130,3 +130,10 @@ def test_a_minor_attached_to_a_parent_cannot_self_activate(api, family):
 def test_invalid_body_is_a_422(api):
     response = api.post("/api/enrolment/activation", {"nir": "1"})
     assert response.status_code == 422
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_gets_a_json_413(client):
+    body = '{"nir": "%s", "vitale_serial": "1", "provisional_code": "x"}' % ("1" * 3_000_000)
+    response = client.post("/api/enrolment/activation", data=body, content_type="application/json")
+    assert response.status_code == 413 and response.json()["detail"]
