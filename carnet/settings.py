@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "carnet.identity",
     "carnet.notifications",
     "carnet.sharing",
+    "carnet.vault",
+    "carnet.record",
     # faces
     "carnet.portal",
     "carnet.api",
@@ -145,6 +147,43 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(PROJECT_DIR / "var" / "static")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(PROJECT_DIR / "var" / "media")))
 # Print-ready letter batches (notices with provisional codes): private, never served by the web.
 CARNET_LETTERS_DIR = Path(env("CARNET_LETTERS_DIR", str(PROJECT_DIR / "var" / "letters")))
+
+# The vault (encrypted blobs, DESIGN.md §3): filesystem by default, any Django storage otherwise
+# (S3-compatible through django-storages: CARNET_VAULT_STORAGE=s3 plus AWS_* / CARNET_VAULT_S3_* settings).
+CARNET_VAULT_DIR = Path(env("CARNET_VAULT_DIR", str(PROJECT_DIR / "var" / "vault")))
+if env("CARNET_VAULT_STORAGE", "filesystem") == "s3":
+    _vault_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("CARNET_VAULT_S3_BUCKET"),
+            "endpoint_url": env("CARNET_VAULT_S3_ENDPOINT") or None,
+            "region_name": env("CARNET_VAULT_S3_REGION") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    _vault_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(CARNET_VAULT_DIR), "base_url": None, "file_permissions_mode": 0o600,
+                    "directory_permissions_mode": 0o700},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "vault": _vault_storage,
+}
+# Master keys that wrap the per-person data keys: "id:base64(32 bytes)" separated by commas, the
+# first one current (new keys are wrapped with it; `carnet rotate_master_key` rewraps the others).
+CARNET_MASTER_KEYS = env("CARNET_MASTER_KEYS")
+if not CARNET_MASTER_KEYS:
+    if CARNET_DEMO or DEBUG or TESTING:
+        CARNET_MASTER_KEYS = "demo:" + "ZGVtby1vbmx5LW1hc3Rlci1rZXktbm90LXNlY3JldCE="  # 32 bytes, demo only
+    else:
+        raise ImproperlyConfigured("CARNET_MASTER_KEYS must be set outside demo mode.")
+# Uploads: files past this size are spooled to disk by Django, never held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+CARNET_MAX_DOCUMENT_BYTES = envint("CARNET_MAX_DOCUMENT_BYTES", 300 * 1024 * 1024)
 
 # Sessions: server-side, expire after inactivity, never readable by scripts.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

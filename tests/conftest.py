@@ -22,6 +22,10 @@ def _test_settings(settings, tmp_path):
     settings.CARNET_LETTERS_DIR = tmp_path / "letters"
     settings.CARNET_PUBLIC_URL = "https://carnet.test"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {**settings.STORAGES, "vault": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "vault"), "base_url": None},
+    }}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ DAILY_JOBS = [
     "carnet.identity.jobs.purge_expired_secrets",
     "carnet.notifications.jobs.retry_pending_messages",
     "carnet.notifications.jobs.print_pending_letters",
+    "carnet.vault.jobs.sweep_unreferenced_files",
 ]
 
 

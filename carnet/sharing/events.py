@@ -7,14 +7,16 @@ from carnet.identity.models import Person
 from .models import AccessEvent
 
 
-def record(person, *, actor, role: str, action: str, allowed: bool = True, reason: str = "") -> AccessEvent:
+def record(
+    person, *, actor, role: str, action: str, allowed: bool = True, reason: str = "", subject: str = ""
+) -> AccessEvent:
     """Append an event to `person`'s chain; the person row lock orders that person's events."""
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
         last = AccessEvent.objects.filter(person=person).order_by("-sequence").only("sequence", "hash").first()
         event = AccessEvent(
             person=person, actor=actor, actor_label=actor.full_name if actor else "", actor_role=role,
-            action=action, allowed=allowed, reason=reason,
+            action=action, allowed=allowed, reason=reason, subject=subject,
             sequence=(last.sequence + 1) if last else 1, previous_hash=last.hash if last else "",
         )
         event.hash = event.compute_hash()
@@ -34,14 +36,14 @@ def verify_chain(person) -> bool:
     return True
 
 
-def authorise(actor, action, target):
+def authorise(actor, action, target, *, subject: str = ""):
     """Ask the policy and record the decision where the rules say: every non-holder act, every denial."""
     from .policy import PolicyDenied, Role, decide
 
     decision = decide(actor, action, target)
     if target is not None and target.pk and (not decision.allowed or decision.role != Role.HOLDER):
         record(target, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
-               reason=decision.reason)
+               reason=decision.reason, subject=subject)
     if not decision.allowed:
         raise PolicyDenied(decision)
     return decision

@@ -23,6 +23,8 @@ class AccessEvent(models.Model):
     action = models.CharField(max_length=64)
     allowed = models.BooleanField()
     reason = models.CharField(max_length=64, blank=True)
+    # What was acted on, without health content: e.g. "document:<uuid>" (the history links it).
+    subject = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(default=timezone.now)
     sequence = models.PositiveIntegerField()
     previous_hash = models.CharField(max_length=64, blank=True)
@@ -38,13 +40,12 @@ class AccessEvent(models.Model):
         super().save(*args, **kwargs)
 
     def compute_hash(self) -> str:
-        payload = json.dumps(
-            {
-                "person": self.person_id, "sequence": self.sequence, "actor": self.actor_id,
-                "actor_label": self.actor_label, "actor_role": self.actor_role, "action": self.action,
-                "allowed": self.allowed, "reason": self.reason, "at": self.at.isoformat(),
-                "previous": self.previous_hash, "uuid": str(self.uuid),
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        fields = {
+            "person": self.person_id, "sequence": self.sequence, "actor": self.actor_id,
+            "actor_label": self.actor_label, "actor_role": self.actor_role, "action": self.action,
+            "allowed": self.allowed, "reason": self.reason, "at": self.at.isoformat(),
+            "previous": self.previous_hash, "uuid": str(self.uuid),
+        }
+        if self.subject:  # added later: events without one keep their original hash
+            fields["subject"] = self.subject
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()

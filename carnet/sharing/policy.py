@@ -18,6 +18,8 @@ class Action(StrEnum):
     MANAGE_ACCOUNT = "account.manage"  # credentials, contact details, devices: the holder only
     MANAGE_REPRESENTATIVES = "representatives.manage"  # invite or remove a second representative
     ACTIVATE_PROFILE = "profile.activate"  # a parent activates an attached child's space
+    READ_RECORD = "record.read"  # read documents and the medical profile
+    WRITE_RECORD = "record.write"  # add documents, edit the medical profile, folders, marks
 
 
 class Role(StrEnum):
@@ -39,7 +41,7 @@ class Decision:
 
 OPEN_STATUSES = {SpaceStatus.ACTIVE}
 # What a representative may do for the person they represent.
-REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES}
+REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD}
 DENIAL_MESSAGES = {
     "not_active": _("Cet espace n'est pas actif."),
     "no_relationship": _("Vous n'avez pas accès à cet espace."),

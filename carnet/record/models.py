@@ -1,0 +1,124 @@
+"""Documents, folders and read marks. Metadata is a registry (searchable); content is in the vault."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
+
+
+class Folder(models.Model):
+    """A folder of the holder's own ("dossier"); deleting it keeps its documents."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="folders")
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["person", "name"], name="folder_person_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentQuerySet(models.QuerySet):
+    def of(self, person):
+        return self.filter(person_id=person.pk)
+
+    def listed(self):
+        """What a document list shows: current versions (superseded ones are reached from them)."""
+        return self.filter(status=DocumentStatus.CURRENT)
+
+
+class Document(models.Model):
+    """One document of a person, with XDS / FHIR DocumentReference metadata.
+
+    The confidentiality flags follow the DMP: masked to professionals (`MASQUE_PS`), invisible to
+    the holder until an announcement consultation (`INVISIBLE_PATIENT`), hidden from legal
+    representatives (`INVISIBLE_REPRESENTANTS_LEGAUX`). The sharing rules read them.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="documents")
+    blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    preview_blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # what it is
+    type_code = models.CharField(max_length=32)
+    type_system = models.CharField(max_length=64)
+    class_code = models.CharField(max_length=32, blank=True)
+    category = models.CharField(max_length=16, db_index=False)
+    title = models.CharField(max_length=255)
+    act_date = models.DateTimeField(null=True, blank=True)
+    # who and where from
+    source = models.CharField(max_length=16, choices=DocumentSource.choices)
+    author_kind = models.CharField(max_length=16, choices=AuthorKind.choices)
+    author_label = models.CharField(max_length=200, blank=True)
+    author_identifier = models.CharField(max_length=64, blank=True)
+    author_person = models.ForeignKey(
+        "identity.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # the bytes
+    format = models.CharField(max_length=16, choices=DocumentFormat.choices)
+    mime_type = models.CharField(max_length=64)
+    format_code = models.CharField(max_length=128, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True)  # CDA header / DICOM study facts
+    # lifecycle
+    status = models.CharField(max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.CURRENT)
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    unique_id = models.CharField(max_length=128, blank=True)  # XDS uniqueId: idempotent ingestion
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    # confidentiality
+    masked_to_professionals = models.BooleanField(default=False)
+    invisible_to_holder = models.BooleanField(default=False)
+    invisible_to_holder_until = models.DateField(null=True, blank=True)
+    hidden_from_representatives = models.BooleanField(default=False)
+    # the holder's own organisation
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "status", "-created_at"], name="document_person_list"),
+            models.Index(fields=["person", "category"], name="document_person_category"),
+            models.Index(fields=["person", "type_code"], name="document_person_type"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "unique_id"], condition=~Q(unique_id=""), name="document_person_unique_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"document {self.uuid}"
+
+    @property
+    def holder_owned(self) -> bool:
+        """Deposited by the holder or a representative: theirs to edit and delete."""
+        return self.source == DocumentSource.HOLDER
+
+
+class DocumentMark(models.Model):
+    """Per reader: opened (read/unread) and pinned."""
+
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="marks")
+    reader = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "document", "reader"], name="document_mark_unique"),
+        ]

@@ -1,0 +1,224 @@
+"""Storing, reading and sealing a person's data. Callers wrap writes in `vault.atomic()`.
+
+`atomic()` is `transaction.atomic()` that also removes the files written inside it when the block
+fails, so a blob, its metadata and its event are stored together or not at all. A process killed
+between the file write and the commit leaves an unreferenced file; `sweep_orphans` (daily) removes it.
+"""
+
+import contextvars
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .crypto import CHUNK_SIZE, TamperedBlob, decrypt_stream, encrypt_chunks
+from .keys import data_key_for
+from .models import Blob
+
+__all__ = ["TamperedBlob", "atomic", "store", "iter_plaintext", "read_bytes", "verified_copy", "seal", "unseal"]
+
+_written: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("vault_written", default=None)
+
+
+def storage():
+    return storages["vault"]
+
+
+@contextmanager
+def atomic():
+    """A database transaction whose vault files vanish with it on failure."""
+    outer = _written.get()
+    mine: list[str] = []
+    token = _written.set(mine)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for name in mine:
+            storage().delete(name)
+        raise
+    finally:
+        _written.reset(token)
+    if outer is not None:
+        outer.extend(mine)
+
+
+def _pieces(source: BinaryIO | bytes | Iterable[bytes]) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        view = memoryview(source)
+        for start in range(0, len(view), CHUNK_SIZE):
+            yield bytes(view[start:start + CHUNK_SIZE])
+    elif hasattr(source, "read"):
+        while piece := source.read(CHUNK_SIZE):  # type: ignore[union-attr]
+            yield piece
+    else:
+        yield from source  # type: ignore[misc]
+
+
+class _Counted:
+    """Wraps the plaintext pieces to hash and count them on their way to the cipher."""
+
+    def __init__(self, pieces: Iterator[bytes]):
+        self.pieces, self.sha256, self.size = pieces, hashlib.sha256(), 0
+
+    def __iter__(self):
+        for piece in self.pieces:
+            self.sha256.update(piece)
+            self.size += len(piece)
+            yield piece
+
+
+class _StreamFile(File):
+    """A Django File over a generator of bytes: the storage writes it chunk by chunk."""
+
+    def __init__(self, chunks: Iterator[bytes], name: str):
+        super().__init__(None, name)
+        self._chunks, self._buffer = chunks, b""
+
+    def chunks(self, chunk_size=None):
+        if self._buffer:
+            yield self._buffer
+            self._buffer = b""
+        yield from self._chunks
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            try:
+                self._buffer += next(self._chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def close(self):
+        pass
+
+
+def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
+    """Encrypt `source` under the person's key into the vault; the same content is stored once."""
+    pending = _written.get()
+    if pending is None or not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("vault.store() must run inside vault.atomic()")
+    key = data_key_for(person)
+    blob_id = uuid.uuid4()
+    counted = _Counted(_pieces(source))
+    sealed = encrypt_chunks(key, blob_id.bytes, counted)
+    name = f"{person.uuid}/{blob_id.hex}"
+    target = storage()
+    try:
+        if isinstance(target, FileSystemStorage):
+            name = target.save(name, _StreamFile(sealed, name))
+        else:  # remote storages want a seekable file: spool (bounded memory, then disk)
+            with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+                for chunk in sealed:
+                    spool.write(chunk)
+                spool.seek(0)
+                name = target.save(name, File(spool, name))
+    except BaseException:
+        target.delete(name)  # a partial file (the name is a fresh uuid: nothing else has it)
+        raise
+    pending.append(name)
+    if counted.size == 0:
+        raise ValueError("empty content")
+    digest = counted.sha256.hexdigest()
+    existing = Blob.objects.filter(person_id=person.pk, sha256=digest).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return Blob.objects.create(uuid=blob_id, person_id=person.pk, sha256=digest,
+                                           size=counted.size, storage_name=name)
+        except IntegrityError:  # the same content stored concurrently
+            existing = Blob.objects.get(person_id=person.pk, sha256=digest)
+    pending.remove(name)
+    target.delete(name)
+    return existing
+
+
+def iter_plaintext(blob: Blob) -> Iterator[bytes]:
+    """Decrypt chunk by chunk; every chunk is authenticated and the whole is checked against its hash."""
+    key = data_key_for(blob.person)
+    digest, size = hashlib.sha256(), 0
+    with storage().open(blob.storage_name, "rb") as source:
+        for piece in decrypt_stream(key, blob.uuid.bytes, source):
+            digest.update(piece)
+            size += len(piece)
+            yield piece
+    if size != blob.size or digest.hexdigest() != blob.sha256:
+        raise TamperedBlob("content does not match its address")
+
+
+def read_bytes(blob: Blob) -> bytes:
+    """The whole verified plaintext (for small blobs)."""
+    return b"".join(iter_plaintext(blob))
+
+
+def verified_copy(blob: Blob) -> BinaryIO:
+    """A temporary file holding the verified plaintext, for serving: no byte leaves before the check."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
+    try:
+        for piece in iter_plaintext(blob):
+            spool.write(piece)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _seal_aad(person, purpose: str) -> bytes:
+    return b"carnet-seal\x00" + purpose.encode() + b"\x00" + person.uuid.bytes
+
+
+def seal(person, plaintext: bytes, *, purpose: str) -> bytes:
+    """Encrypt a small value (a FHIR resource, a note) under the person's key, bound to `purpose`."""
+    nonce = os.urandom(12)
+    return b"S1" + nonce + AESGCM(data_key_for(person)).encrypt(nonce, plaintext, _seal_aad(person, purpose))
+
+
+def unseal(person, token: bytes, *, purpose: str) -> bytes:
+    token = bytes(token)
+    if not token.startswith(b"S1"):
+        raise TamperedBlob("not a sealed value")
+    try:
+        return AESGCM(data_key_for(person)).decrypt(token[2:14], token[14:], _seal_aad(person, purpose))
+    except InvalidTag as exc:
+        raise TamperedBlob("sealed value failed authentication") from exc
+
+
+def sweep_orphans(min_age: timedelta = timedelta(days=1)) -> int:
+    """Delete vault files no Blob row points at (left by a crash between write and commit)."""
+    target, removed = storage(), 0
+    cutoff = timezone.now() - min_age
+    try:
+        directories, _ = target.listdir("")
+    except FileNotFoundError:  # nothing stored yet
+        return 0
+    for directory in directories:
+        _, files = target.listdir(directory)
+        try:
+            person_uuid = uuid.UUID(directory)
+        except ValueError:
+            continue  # not ours
+        names = {f"{directory}/{name}" for name in files}
+        known = set(
+            Blob.objects.filter(person__uuid=person_uuid, storage_name__in=names).values_list("storage_name", flat=True)
+        )
+        for name in names - known:
+            if target.get_modified_time(name) < cutoff:
+                target.delete(name)
+                removed += 1
+    return removed
