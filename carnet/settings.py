@@ -67,9 +67,11 @@ INSTALLED_APPS = [
     "carnet.sharing",
     "carnet.vault",
     "carnet.record",
+    "carnet.medical",
     # faces
     "carnet.portal",
     "carnet.api",
+    "carnet.fhir",
     "carnet.cli",
 ]
 

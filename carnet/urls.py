@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("fhir/", include("carnet.fhir.urls")),
     path("exploitation/", admin.site.urls),
     path("", include("carnet.portal.urls")),
 ]

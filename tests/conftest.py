@@ -83,3 +83,17 @@ def code_in(text: str) -> str:
 def csrf_client():
     """A client that enforces CSRF, as browsers face it (fetch the form, post with its token)."""
     return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def represented_child(family):
+    """A parent (Account) and their 8-year-old child's active space, the parent an accepted representative."""
+    from carnet.identity.enums import RepresentationKind, RepresentationStatus
+    from carnet.identity.models import Representation
+
+    parent = family.holder()
+    child = family.person(age=8, status=SpaceStatus.ACTIVE, parent=parent.person,
+                          family_name=parent.person.family_name)
+    Representation.objects.create(person=child, representative=parent.person, status=RepresentationStatus.ACCEPTED,
+                                  kind=RepresentationKind.ATTACHED_PARENT)
+    return parent, child

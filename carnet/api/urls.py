@@ -16,12 +16,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
-from carnet.identity.actions import EnrolmentError, FamilyError, LoginError
 from carnet.identity.actions.login import device_for_token
+from carnet.identity.errors import ActionRefused
 from carnet.sharing.policy import PolicyDenied
 
 from .access import NOT_FOUND_REASONS
-from .routers import account, auth, enrolment, family, notifications
+from .routers import account, auth, documents, enrolment, family, medical, notifications
 
 REALM = "carnet"
 
@@ -68,18 +68,19 @@ api.add_router("/auth", auth.router, tags=["auth"])
 api.add_router("/", account.router, tags=["account"])
 api.add_router("/notifications", notifications.router, tags=["notifications"])
 api.add_router("/", family.router, tags=["family"])
+api.add_router("/", documents.router, tags=["documents"])
+api.add_router("/", medical.router, tags=["medical"])
 
 
 def error_body(detail: str, field: str = "") -> dict:
     return {"detail": detail, "field": field}
 
 
-@api.exception_handler(EnrolmentError)
-@api.exception_handler(LoginError)
-@api.exception_handler(FamilyError)
-def domain_error(request: HttpRequest, exc: EnrolmentError | LoginError | FamilyError) -> HttpResponse:
-    """Refusals the person can act on: 400 with the message, or 429 when an attempt limit is hit."""
-    status = 429 if getattr(exc, "code", "") == "locked" else 400
+@api.exception_handler(ActionRefused)
+def domain_error(request: HttpRequest, exc: ActionRefused) -> HttpResponse:
+    """Refusals the person can act on: 400 with the message, 429 when an attempt limit is hit, 404 when
+    the thing asked for is not there (or not theirs to see), 413 for a file too large."""
+    status = {"locked": 429, "not_found": 404, "too_large": 413}.get(exc.code, 400)
     return api.create_response(request, error_body(exc.message, exc.field), status=status)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, family, public
+from .views import account, documents, family, medical, public
 
 app_name = "portal"
 
@@ -39,4 +39,32 @@ urlpatterns = [
     path("famille/inviter/", family.invite, name="invite_representative"),
     path("famille/invitation/<uuid:representation>/", family.respond, name="respond_invitation"),
     path("famille/fin/<uuid:representation>/", family.end, name="end_representation"),
+    # signed in: documents
+    path("documents/", documents.documents, name="documents"),
+    path("documents/ajouter/", documents.upload, name="document_upload"),
+    path("documents/dossiers/", documents.folders, name="folders"),
+    path("documents/<uuid:document>/", documents.document, name="document"),
+    path("documents/<uuid:document>/fichier/", documents.download, name="document_download"),
+    path("documents/<uuid:document>/contenu/", documents.content, name="document_content"),
+    path("documents/<uuid:document>/apercu/", documents.preview, name="document_preview"),
+    path("documents/<uuid:document>/pdf/", documents.embedded, name="document_embedded"),
+    path("documents/<uuid:document>/modifier/", documents.edit, name="document_edit"),
+    path("documents/<uuid:document>/supprimer/", documents.delete, name="document_delete"),
+    path("documents/<uuid:document>/confidentialite/", documents.confidentiality, name="document_confidentiality"),
+    path("documents/<uuid:document>/marque/", documents.mark, name="document_mark"),
+    path("documents/<uuid:document>/ranger/", documents.move, name="document_move"),
+    # signed in: medical profile
+    path("profil-medical/", medical.overview, name="medical"),
+    path("profil-medical/mesures/", medical.measures_page, name="medical_measures"),
+    path("profil-medical/mesures/<slug:measure>/", medical.measure, name="medical_measure"),
+    path("profil-medical/histoire-de-sante/", medical.care, name="medical_care"),
+    path("profil-medical/histoire-de-sante/<uuid:episode>/traitement/", medical.care_to_treatment,
+         name="medical_care_to_treatment"),
+    path("profil-medical/synthese/", medical.synthesis, name="medical_synthesis"),
+    path("profil-medical/don-d-organes/", medical.organ_donation, name="medical_organ_donation"),
+    path("profil-medical/entree/<uuid:entry>/modifier/", medical.edit, name="medical_edit"),
+    path("profil-medical/entree/<uuid:entry>/supprimer/", medical.delete, name="medical_delete"),
+    path("profil-medical/<slug:section>/", medical.section, name="medical_section"),
+    path("profil-medical/<slug:section>/ajouter/", medical.add, name="medical_add"),
+    path("profil-medical/<slug:section>/je-n-en-ai-pas/", medical.unconcerned, name="medical_unconcerned"),
 ]

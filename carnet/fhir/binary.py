@@ -1,0 +1,49 @@
+"""Serving a document's bytes: as a FHIR Binary (base64) when the client asked for FHIR JSON, else raw
+with the document's media type, as FHIR allows for Binary.
+
+The bytes are decrypted and checked against their SHA-256 before the first one is sent
+(`vault.verified_copy`): a tampered blob raises `TamperedBlob` and the view answers a 500
+OperationOutcome, never partial or altered content.
+"""
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+
+from carnet.record.models import Document
+from carnet.vault import services as vault
+
+from . import mapping
+from .http import JSON_TYPES, XML_TYPES, FhirError, media_types, not_found
+
+
+def _representation(request: HttpRequest) -> str:
+    """'json' (a Binary resource), 'raw' (the bytes) or 'refused' (FHIR XML, which we do not produce)."""
+    requested = request.GET.get("_format", "").strip().lower()
+    if requested:
+        return "json" if requested in JSON_TYPES else "refused"
+    types = media_types(request.headers.get("Accept", ""))
+    if any(t in JSON_TYPES for t in types):
+        return "json"
+    if types and all(t in XML_TYPES for t in types):
+        return "refused"
+    return "raw"
+
+
+def serve(request: HttpRequest, document: Document) -> HttpResponseBase | dict[str, Any]:
+    how = _representation(request)
+    if how == "refused":
+        raise FhirError(406, "not-supported", _("Seul le format JSON (application/fhir+json) est proposé."))
+    if document.blob_id is None:
+        raise not_found()
+    copy = vault.verified_copy(document.blob)  # raises TamperedBlob before any byte is sent
+    if how == "json":
+        with copy:
+            return mapping.binary(document, copy.read())
+    response = FileResponse(copy, content_type=document.mime_type, as_attachment=True)
+    response["Content-Length"] = str(document.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,62 @@
+"""GET /fhir/metadata: the CapabilityStatement, built from the handlers so it declares exactly the
+interactions and search parameters implemented, nothing more."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .params import DEFAULT_COUNT, MAX_COUNT
+from .resources import handlers
+
+# When this statement last changed in substance (CapabilityStatement.date is required).
+STATEMENT_DATE = "2026-11-25"
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    resources = []
+    for handler in handlers().values():
+        resource: dict[str, Any] = {
+            "type": handler.type,
+            "interaction": [{"code": code} for code in handler.interactions],
+        }
+        if handler.documentation:
+            resource["documentation"] = handler.documentation
+        params = []
+        for name, param in handler.params.items():
+            declared = {"name": name, "type": param.type, "documentation": param.documentation}
+            if param.definition:
+                declared["definition"] = param.definition
+            params.append(declared)
+        if params:
+            resource["searchParam"] = params
+        resources.append(resource)
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "carnet",
+        "url": f"{base}metadata",
+        "name": "CarnetFhirServer",
+        "title": "Carnet — API FHIR R4",
+        "status": "active",
+        "date": STATEMENT_DATE,
+        "publisher": "Carnet",
+        "kind": "instance",
+        "software": {"name": "Carnet"},
+        "implementation": {"description": "Carnet, espace numérique de santé", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": _(
+                "Lecture et recherche pour le titulaire et ses représentants légaux. Réponses en "
+                "application/fhir+json (_format=json accepté ; XML refusé, 406). Recherche stricte par défaut : "
+                "un paramètre inconnu donne une erreur 400, sauf avec l'en-tête Prefer: handling=lenient. "
+                "Pagination : _count (défaut %(default)s, maximum %(max)s) et _page."
+            ) % {"default": DEFAULT_COUNT, "max": MAX_COUNT},
+            "security": {
+                "cors": False,
+                "description": _("Authorization: Bearer <jeton> : le jeton d'appareil de l'API patient "
+                                 "(POST /api/auth/login puis /api/auth/login/otp)."),
+            },
+            "resource": resources,
+        }],
+    }

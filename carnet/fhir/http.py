@@ -1,0 +1,102 @@
+"""What every FHIR answer shares: the media type, OperationOutcome errors, content negotiation and
+bearer authentication.
+
+Errors are raised as `FhirError` anywhere below a view and turned into an OperationOutcome with the
+HTTP status here, so a client always gets `application/fhir+json`, never Django's HTML pages.
+Diagnostics never carry health content: they name a parameter or say what went wrong.
+"""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from carnet.identity.actions.login import device_for_token
+from carnet.identity.models import Person
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+REALM = "carnet"
+# What the client may ask for and get JSON: FHIR's own type, plain JSON, and the short `_format` forms.
+JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir", "json"}
+XML_TYPES = {"application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml", "xml"}
+
+
+class FhirError(Exception):
+    """An answer other than success: HTTP status, OperationOutcome issue code, and what to tell the client."""
+
+    def __init__(self, status: int, code: str, diagnostics: str, *, expression: str = "",
+                 headers: dict[str, str] | None = None):
+        self.status, self.code, self.diagnostics = status, code, str(diagnostics)
+        self.expression, self.headers = expression, headers or {}
+        super().__init__(self.diagnostics)
+
+
+def outcome(code: str, diagnostics: str, *, severity: str = "error", expression: str = "") -> dict[str, Any]:
+    issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+def fhir_response(resource: dict[str, Any], status: int = 200, *, pretty: bool = False) -> HttpResponse:
+    body = json.dumps(resource, ensure_ascii=False, indent=2 if pretty else None,
+                      separators=None if pretty else (",", ":"))
+    response = HttpResponse(body, status=status, content_type=FHIR_JSON)
+    response["Cache-Control"] = "no-store"  # health data: never in a shared or browser cache
+    return response
+
+
+def error_response(error: FhirError) -> HttpResponse:
+    response = fhir_response(outcome(error.code, error.diagnostics, expression=error.expression), error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def not_found() -> FhirError:
+    """One answer for an unknown id and for a space the caller has no relationship with: ids can't be probed."""
+    return FhirError(404, "not-found", _("Ressource introuvable."))
+
+
+def media_types(value: str) -> list[str]:
+    """The media types of an Accept header, without their parameters (q-values are not ranked: any
+    acceptable type is enough since this server only speaks JSON)."""
+    return [part.split(";")[0].strip().lower() for part in value.split(",") if part.strip()]
+
+
+def wants(request: HttpRequest) -> str:
+    """'json' when the client asked for FHIR JSON explicitly (`_format` or Accept), 'any' when it did not
+    say (no Accept, or a wildcard), 'other' when it asked only for something else (XML, PDF...)."""
+    requested = request.GET.get("_format", "").strip().lower()
+    if requested:
+        return "json" if requested in JSON_TYPES else "other"
+    types = media_types(request.headers.get("Accept", ""))
+    if not types or any(t in JSON_TYPES for t in types):
+        return "json" if any(t in JSON_TYPES for t in types) else "any"
+    if any(t in {"*/*", "application/*"} for t in types):
+        return "any"
+    return "other"
+
+
+def negotiate(request: HttpRequest) -> None:
+    """JSON is the only format: anything else the client insists on (XML, Turtle) is a 406."""
+    if wants(request) == "other":
+        raise FhirError(406, "not-supported", _("Seul le format JSON (application/fhir+json) est proposé."))
+
+
+def authenticate(request: HttpRequest) -> Person:
+    """The person behind `Authorization: Bearer <token>` (a patient-API device token); else a 401 that
+    names the scheme (RFC 6750), saying `invalid_token` when a token was sent but is not valid."""
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    token = token.strip()
+    challenge = f'Bearer realm="{REALM}"'
+    if scheme.lower() == "bearer" and token and len(token) <= 256:
+        device = device_for_token(token)
+        if device is not None and device.account.person_id:
+            return device.account.person
+    if scheme.lower() == "bearer":
+        challenge += ', error="invalid_token"'
+    raise FhirError(401, "login", _("Authentification requise : jeton d'accès absent ou non valide."),
+                    headers={"WWW-Authenticate": challenge})

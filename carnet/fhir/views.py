@@ -1,0 +1,106 @@
+"""The FHIR endpoint's views: plain Django, GET only, bearer-authenticated, every answer FHIR JSON.
+
+CSRF-exempt because the caller authenticates with an `Authorization: Bearer` header that a browser
+never sends on its own, and exempt from the portal's login redirect (`login_exempt`) for the same
+reason: a FHIR client gets a 401 with `WWW-Authenticate` and an OperationOutcome, not a login page.
+"""
+
+import functools
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from carnet.portal.middleware import login_exempt
+from carnet.sharing.policy import PolicyDenied
+from carnet.vault.services import TamperedBlob
+
+from .capability import capability_statement
+from .http import FhirError, authenticate, error_response, fhir_response, negotiate, not_found
+from .params import parse_search, searchset
+from .resources import Context, Handler, handlers
+
+logger = logging.getLogger(__name__)
+ALLOWED_METHODS = ("GET", "HEAD")
+# Denials where the caller has no relationship to the space: answered like an unknown id.
+NOT_FOUND_REASONS = {"no_relationship", "not_attached_parent"}
+
+
+def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Method check, then the view; every failure becomes an OperationOutcome with its status."""
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        try:
+            if request.method not in ALLOWED_METHODS:
+                raise FhirError(405, "not-supported", _("Méthode non prise en charge : seule la lecture (GET) "
+                                                        "est proposée."), headers={"Allow": ", ".join(ALLOWED_METHODS)})
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            return error_response(error)
+        except PolicyDenied as denied:
+            if denied.decision.reason in NOT_FOUND_REASONS:
+                return error_response(not_found())
+            return error_response(FhirError(403, "forbidden", denied.message))
+        except TamperedBlob:
+            logger.error("fhir: stored content failed verification (%s)", request.path)
+            return error_response(FhirError(500, "exception", _("Le contenu stocké n'a pas pu être vérifié ; il "
+                                                                 "n'est pas transmis.")))
+        except Exception:
+            logger.exception("fhir: unexpected error")
+            return error_response(FhirError(500, "exception", _("Erreur interne du serveur.")))
+    return csrf_exempt(login_exempt(wrapper))
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir:base"))
+
+
+def _handler(resource_type: str) -> Handler:
+    found = handlers().get(resource_type)
+    if found is None:
+        raise FhirError(404, "not-supported", _("Type de ressource non pris en charge : %(type)s.")
+                        % {"type": resource_type[:64]})
+    return found
+
+
+@fhir_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The CapabilityStatement: public, as FHIR clients read it before authenticating."""
+    negotiate(request)
+    return fhir_response(capability_statement(_base(request)), pretty=request.GET.get("_pretty") == "true")
+
+
+@fhir_view
+def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    handler = _handler(resource_type)
+    negotiate(request)
+    actor = authenticate(request)
+    if "search-type" not in handler.interactions:
+        raise FhirError(400, "not-supported", _("La recherche n'est pas proposée sur %(type)s.")
+                        % {"type": handler.type})
+    wanted = parse_search(request, handler.type, set(handler.params))
+    base = _base(request)
+    total, resources = handler.search(Context(request, actor, base), wanted)
+    return fhir_response(searchset(wanted, base, total, resources), pretty=wanted.pretty)
+
+
+@fhir_view
+def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponseBase:
+    handler = _handler(resource_type)
+    if handler.type != "Binary":  # a Binary may be served raw: it negotiates for itself
+        negotiate(request)
+    actor = authenticate(request)
+    answer = handler.read(Context(request, actor, _base(request)), resource_id)
+    if isinstance(answer, HttpResponseBase):  # a Binary served raw (a streaming FileResponse)
+        return answer
+    return fhir_response(answer, pretty=request.GET.get("_pretty") == "true")
+
+
+@fhir_view
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Anything else under /fhir/ (the base itself, operations, history): a FHIR 404, not an HTML page."""
+    raise FhirError(404, "not-supported", _("Interaction non prise en charge."))

@@ -1,0 +1,480 @@
+"""What an uploaded file really is, and whether it is safe to keep and show.
+
+Detection reads the content (magic bytes, then a streaming check), never the file name: a file called
+``compte-rendu.pdf`` that holds HTML or a program is refused. Files of 200 MB and more are read in chunks; nothing
+here loads a whole upload in memory.
+
+Accepted: PDF without active content, CDA R2 (root ``ClinicalDocument`` in ``urn:hl7-org:v3``), JPEG, PNG, DICOM
+Part 10, a ZIP holding only DICOM files, plain UTF-8 text. Decisions worth knowing:
+
+* PDF: refused when any object names ``/JavaScript``, ``/JS``, ``/AA`` (auto actions) or ``/XFA`` (scripted
+  forms); ``/Launch``, ``/SubmitForm``, ``/ImportData``, ``/GoToE``; ``/EmbeddedFile(s)`` or ``/RichMedia``.
+  ``/OpenAction`` alone is allowed (most office software sets it to "open at page 1"); one that runs a script
+  or a program is caught by the names above. Three passes: raw bytes (names may be #-escaped), every Flate
+  stream decompressed with a budget (object streams hide dictionaries there), then a pypdf walk of every object
+  (any filter, decrypted with the empty password when the file is only owner-protected). A PDF pypdf cannot read,
+  or protected by a password, is refused: we will not keep what we cannot check.
+* XML: any ``<!DOCTYPE`` (hence any entity declaration, internal or external) is refused before parsing; lxml
+  then runs without network, DTD loading, entity resolution or huge-tree mode, so a text node is limited to
+  10 MB (an embedded PDF of ~7 MB in base64). Self-presenting CDA (an XSLT wrapping the ClinicalDocument) is
+  refused: it is code a browser runs. Base64 attachments of a CDA must themselves pass these checks.
+* ZIP: entries, total size, compression ratio and overlapping entries are checked on the central directory,
+  then enforced again while decompressing every entry. Nested archives, unsafe names (``..``, absolute, drive
+  letters, symlinks) and encrypted entries are refused. macOS metadata (``__MACOSX/``, ``.DS_Store``) is
+  tolerated; anything else that is not DICOM is refused.
+* DICOM: ``DICM`` at offset 128; a preamble that starts like a program (PE, ELF, script) is refused, since the
+  128-byte preamble is a known place to hide one.
+"""
+
+from __future__ import annotations
+
+import binascii
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from lxml import etree
+
+from carnet.interop.errors import MESSAGES, UnsupportedFormat
+from carnet.interop.zips import check_dicom_head, check_dicom_zip
+
+MiB = 1024 * 1024
+MAX_FILE_BYTES = 256 * MiB
+CHUNK = 1 * MiB
+XML_PROLOG_BYTES = 1 * MiB
+PDF_STREAM_SCAN_BYTES = 16 * MiB  # decompressed bytes scanned per Flate stream (pass 2)
+PDF_MAX_OBJECTS = 2_000_000
+IMAGE_MAX_PIXELS = 100_000_000
+V3 = "urn:hl7-org:v3"
+XSL = "http://www.w3.org/1999/XSL/Transform"
+
+MIME_TYPES = {
+    "pdf": "application/pdf", "cda": "text/xml", "jpeg": "image/jpeg", "png": "image/png",
+    "dicom": "application/dicom", "dicom-zip": "application/zip", "text": "text/plain",
+}
+EXTENSIONS = {"pdf": ".pdf", "cda": ".xml", "jpeg": ".jpg", "png": ".png", "dicom": ".dcm", "dicom-zip": ".zip",
+              "text": ".txt"}
+
+__all__ = ["MAX_FILE_BYTES", "Inspection", "UnsupportedFormat", "check_pdf", "inspect_bytes", "inspect_file",
+           "inspect_stream", "safe_xml_parse"]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a file is. ``entries`` counts the DICOM files of a dicom-zip."""
+
+    kind: str
+    mime_type: str
+    size: int
+    extension: str
+    entries: int = 0
+
+
+def _found(kind: str, size: int, entries: int = 0) -> Inspection:
+    return Inspection(kind, MIME_TYPES[kind], size, EXTENSIONS[kind], entries)
+
+
+def inspect_file(path: str | Path, *, filename: str = "", max_bytes: int = MAX_FILE_BYTES) -> Inspection:
+    """Detect and check an uploaded file. ``filename`` is only used to word the refusal; it never decides.
+    Raises UnsupportedFormat, and nothing else, for any content."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        return inspect_stream(fh, size, filename=filename, max_bytes=max_bytes)
+
+
+def inspect_bytes(data: bytes, *, filename: str = "", max_bytes: int = MAX_FILE_BYTES) -> Inspection:
+    """Same checks on content already in memory (e.g. a CDA's base64 attachment)."""
+    return inspect_stream(io.BytesIO(data), len(data), filename=filename, max_bytes=max_bytes)
+
+
+def inspect_stream(fh: BinaryIO, size: int, *, filename: str = "", max_bytes: int = MAX_FILE_BYTES) -> Inspection:
+    """Same checks on a seekable binary file object of known size."""
+    if size == 0:
+        raise UnsupportedFormat("empty")
+    if size > max_bytes:
+        raise UnsupportedFormat("too_large")
+    try:
+        return _inspect(fh, size)
+    except UnsupportedFormat as refusal:
+        raise _with_filename_hint(refusal, filename) from None
+    except (MemoryError, RecursionError):
+        raise UnsupportedFormat("too_large") from None
+    except Exception:  # a checker bug or a library crash on hostile input must not turn into a 500
+        raise UnsupportedFormat("unknown_format") from None
+
+
+def _with_filename_hint(refusal: UnsupportedFormat, filename: str) -> UnsupportedFormat:
+    extension = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    claimed = {".pdf": "PDF", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".dcm": "DICOM", ".xml": "XML",
+               ".txt": _("texte"), ".zip": "ZIP"}.get(extension)
+    if refusal.code == "unknown_format" and claimed:
+        message = format_lazy(_("Le contenu de ce fichier ne correspond pas à son extension ({format} attendu). "
+                                "{accepted}"), format=claimed, accepted=MESSAGES["unknown_format"])
+        return UnsupportedFormat(refusal.code, message)
+    return refusal
+
+
+def _inspect(fh: BinaryIO, size: int) -> Inspection:
+    fh.seek(0)
+    head = fh.read(8192)
+    if head.startswith(b"%PDF-"):
+        check_pdf(fh)
+        return _found("pdf", size)
+    if head.startswith(b"\xff\xd8\xff"):
+        _check_image(fh, "JPEG")
+        return _found("jpeg", size)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        _check_image(fh, "PNG")
+        return _found("png", size)
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        check_dicom_head(head)
+        return _found("dicom", size)
+    if head.startswith(b"PK\x03\x04"):
+        members = check_dicom_zip(fh)
+        return _found("dicom-zip", size, len(members))
+    if _looks_like_markup(head):
+        _check_cda(fh)
+        return _found("cda", size)
+    _check_text(fh)
+    return _found("text", size)
+
+
+# --- PDF --------------------------------------------------------------------------------------------------------
+
+PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]{1,127})")
+PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+PDF_DENIED = {
+    "JavaScript": "pdf_javascript", "JS": "pdf_javascript", "AA": "pdf_javascript", "XFA": "pdf_javascript",
+    "Launch": "pdf_action", "SubmitForm": "pdf_action", "ImportData": "pdf_action", "GoToE": "pdf_action",
+    "EmbeddedFile": "pdf_embedded_file", "EmbeddedFiles": "pdf_embedded_file", "RichMedia": "pdf_embedded_file",
+}
+PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _deny_pdf_name(name: str) -> None:
+    code = PDF_DENIED.get(name)
+    if code:
+        raise UnsupportedFormat(code)
+
+
+def _scan_pdf_names(buffer: bytes) -> None:
+    for match in PDF_NAME.finditer(buffer):
+        raw = match.group(1)
+        if b"#" in raw:
+            raw = PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+        _deny_pdf_name(raw.decode("latin-1"))
+
+
+def check_pdf(fh: BinaryIO) -> None:
+    """Refuse a PDF with active content (see the module docstring). ``fh`` is seekable, read in chunks."""
+    _scan_pdf_raw(fh)
+    _scan_pdf_objects(fh)
+
+
+def _scan_pdf_raw(fh: BinaryIO) -> None:
+    fh.seek(0, io.SEEK_END)
+    size = fh.tell()
+    budget = [max(64 * MiB, 4 * size)]  # total decompressed bytes for the whole file
+    done: set[int] = set()
+    position, carry = 0, b""
+    while True:
+        fh.seek(position)
+        chunk = fh.read(CHUNK)
+        if not chunk:
+            break
+        buffer, base = carry + chunk, position - len(carry)
+        _scan_pdf_names(buffer)
+        for match in PDF_STREAM.finditer(buffer):
+            start = base + match.end()
+            if start not in done and budget[0] > 0:
+                done.add(start)
+                _scan_flate_stream(fh, start, budget)
+        position += len(chunk)
+        carry = buffer[-256:]
+
+
+def _scan_flate_stream(fh: BinaryIO, start: int, budget: list[int]) -> None:
+    """Try to inflate the bytes after a ``stream`` keyword; anything that is not zlib stops at once."""
+    inflater = zlib.decompressobj()
+    fh.seek(start)
+    scanned, carry = 0, b""
+    try:
+        while scanned < PDF_STREAM_SCAN_BYTES and budget[0] > 0 and not inflater.eof:
+            data = fh.read(64 * 1024)
+            if not data:
+                break
+            while data and scanned < PDF_STREAM_SCAN_BYTES:
+                out = inflater.decompress(data, CHUNK)
+                data = inflater.unconsumed_tail
+                scanned += len(out)
+                budget[0] -= len(out)
+                _scan_pdf_names(carry + out)
+                carry = out[-256:]
+                if inflater.eof:
+                    break
+    except zlib.error:
+        return
+
+
+def _scan_pdf_objects(fh: BinaryIO) -> None:
+    # Local import: pypdf is only needed for PDFs, and importing it costs ~0.2 s.
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject, StreamObject
+
+    fh.seek(0)
+    try:
+        reader = PdfReader(fh, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnsupportedFormat("pdf_encrypted")
+        references = [(number, generation) for generation, numbers in reader.xref.items() for number in numbers]
+        references += [(number, 0) for number in reader.xref_objStm]
+        if len(references) > PDF_MAX_OBJECTS:
+            raise UnsupportedFormat("pdf_unreadable")
+        _walk_pdf_object(reader.trailer)
+        for number, generation in references:
+            item = reader.get_object(IndirectObject(number, generation, reader))
+            _walk_pdf_object(item)
+            if isinstance(item, StreamObject) and item.get("/Type") != "/ObjStm":
+                # pypdf caches what it reads; forget page contents and images so memory stays per object.
+                reader.resolved_objects.pop((generation, number), None)
+    except UnsupportedFormat:
+        raise
+    except Exception:
+        raise UnsupportedFormat("pdf_unreadable") from None
+
+
+def _walk_pdf_object(item: object) -> None:
+    """Check every name of one object (its direct children included; indirect ones are visited on their own)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    stack = [item]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                _deny_pdf_name(str(key)[1:])
+                if not isinstance(value, IndirectObject):
+                    stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(value for value in item if not isinstance(value, IndirectObject))
+        elif isinstance(item, NameObject):
+            _deny_pdf_name(str(item)[1:])
+
+
+# --- images, DICOM ----------------------------------------------------------------------------------------------
+
+def _check_image(fh: BinaryIO, expected: str) -> None:
+    from PIL import Image
+
+    fh.seek(0)
+    try:
+        with Image.open(fh) as image:
+            if image.format != expected:
+                raise UnsupportedFormat("image_invalid")
+            width, height = image.size
+            if width * height > IMAGE_MAX_PIXELS:
+                raise UnsupportedFormat("image_too_large")
+            image.verify()
+    except UnsupportedFormat:
+        raise
+    except Image.DecompressionBombError:
+        raise UnsupportedFormat("image_too_large") from None
+    except Exception:
+        raise UnsupportedFormat("image_invalid") from None
+
+
+# --- XML / CDA --------------------------------------------------------------------------------------------------
+
+MARKUP_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<[A-Za-z_?!]")
+HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg")
+
+
+def _looks_like_markup(head: bytes) -> bool:
+    return bool(MARKUP_START.match(head)) or head.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<", b"<\x00", b"\x00<"))
+
+
+def hardened_parser_options(**kwargs: object) -> dict[str, object]:
+    return dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
+                **kwargs)
+
+
+def _decode_prolog(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace")
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", errors="replace")
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", errors="replace")
+    return head.decode("latin-1")  # every markup character we look for is ASCII
+
+
+def check_xml_prolog(head: bytes) -> None:
+    """Refuse any DOCTYPE (DTD, entity declarations, external entities) before a parser sees the document.
+    ``head`` holds at least the prolog (we read 1 MiB)."""
+    text = _decode_prolog(head).lstrip("\ufeff")
+    position = 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        if text.startswith("<?", position):
+            end = text.find("?>", position + 2)
+        elif text.startswith("<!--", position):
+            end = text.find("-->", position + 4)
+        elif text.startswith("<!", position):
+            raise UnsupportedFormat("xml_entities")
+        else:
+            return
+        if end < 0:
+            raise UnsupportedFormat("xml_invalid")
+        position = end + 2
+
+
+def _xml_error(error: etree.XMLSyntaxError) -> UnsupportedFormat:
+    text = str(error)
+    if "Resource limit" in text or "XML_PARSE_HUGE" in text:
+        return UnsupportedFormat("xml_too_large")
+    if "entity" in text.lower() or "DOCTYPE" in text:
+        return UnsupportedFormat("xml_entities")
+    return UnsupportedFormat("xml_invalid")
+
+
+def _check_root(element: etree._Element) -> None:
+    tag = etree.QName(element)
+    if tag.namespace == V3 and tag.localname == "ClinicalDocument":
+        return
+    if tag.namespace == XSL:
+        raise UnsupportedFormat("cda_self_presenting")
+    if tag.localname.lower() in {"html", "svg"}:
+        raise UnsupportedFormat("html")
+    raise UnsupportedFormat("xml_not_cda")
+
+
+ATTACHMENT_KINDS = {"pdf", "jpeg", "png", "text"}
+
+
+XML_MEDIA_TYPES = {"application/xml", "text/xml"}
+
+
+def check_cda_attachment(element: etree._Element) -> Inspection | None:
+    """Decode and check a base64 attachment (nonXMLBody/text, observationMedia/value); None if not base64.
+
+    The content decides, not the declared mediaType (official examples declare PNG files as image/jpeg). XML
+    attachments (e.g. administrative data next to a retinography report) are allowed when they parse under the
+    hardened rules; they are kept, never rendered."""
+    data = decode_b64(element)
+    if data is None:
+        return None
+    if (element.get("mediaType") or "").lower() in XML_MEDIA_TYPES or _looks_like_markup(data[:64]):
+        try:
+            root = safe_xml_parse(data).getroot()
+        except UnsupportedFormat:
+            raise UnsupportedFormat("cda_attachment") from None
+        if etree.QName(root).localname.lower() in {"html", "svg"} or etree.QName(root).namespace == XSL:
+            raise UnsupportedFormat("cda_attachment")
+        return Inspection("xml", "application/xml", len(data), ".xml")
+    try:
+        inspection = inspect_bytes(data)
+    except UnsupportedFormat:
+        raise UnsupportedFormat("cda_attachment") from None
+    if inspection.kind not in ATTACHMENT_KINDS:
+        raise UnsupportedFormat("cda_attachment")
+    return inspection
+
+
+def decode_b64(element: etree._Element) -> bytes | None:
+    """The bytes of a B64 ``text``/``value`` element, None when it is not base64-encoded."""
+    if (element.get("representation") or "").upper() != "B64":
+        return None
+    text = "".join(element.itertext())
+    try:
+        return binascii.a2b_base64("".join(text.split()), strict_mode=False)
+    except (binascii.Error, ValueError):
+        raise UnsupportedFormat("cda_attachment") from None
+
+
+ATTACHMENT_PARENTS = {f"{{{V3}}}nonXMLBody": f"{{{V3}}}text", f"{{{V3}}}observationMedia": f"{{{V3}}}value"}
+
+
+def _check_cda(fh: BinaryIO) -> None:
+    """Stream-parse the whole document (well-formed, CDA root, attachments checked), clearing as it goes."""
+    fh.seek(0)
+    head = fh.read(XML_PROLOG_BYTES)
+    if any(marker in head[:4096].lower() for marker in HTML_MARKERS):
+        raise UnsupportedFormat("html")
+    check_xml_prolog(head)
+    fh.seek(0)
+    parser = etree.XMLPullParser(events=("start", "end"), **hardened_parser_options())
+    root_seen = False
+    try:
+        while chunk := fh.read(CHUNK):
+            parser.feed(chunk)
+            for event, element in parser.read_events():
+                if event == "start":
+                    if not root_seen:
+                        _check_root(element)
+                        root_seen = True
+                    continue
+                parent = element.getparent()
+                if parent is not None:
+                    if ATTACHMENT_PARENTS.get(parent.tag) == element.tag:
+                        check_cda_attachment(element)
+                    element.clear(keep_tail=False)
+                    while element.getprevious() is not None:
+                        del parent[0]
+        parser.close()
+    except etree.XMLSyntaxError as error:
+        raise _xml_error(error) from None
+    if not root_seen:
+        raise UnsupportedFormat("xml_invalid")
+
+
+def safe_xml_parse(source: str | Path | bytes) -> etree._ElementTree:
+    """Parse XML for reading (the CDA reader): DOCTYPE refused, no network, no entity expansion, no huge tree."""
+    parser = etree.XMLParser(remove_blank_text=False, **hardened_parser_options())
+    try:
+        if isinstance(source, bytes):
+            check_xml_prolog(source[:XML_PROLOG_BYTES])
+            tree = etree.fromstring(source, parser).getroottree()
+        else:
+            with open(source, "rb") as fh:
+                check_xml_prolog(fh.read(XML_PROLOG_BYTES))
+                fh.seek(0)
+                tree = etree.parse(fh, parser)
+    except etree.XMLSyntaxError as error:
+        raise _xml_error(error) from None
+    if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+        raise UnsupportedFormat("xml_entities")
+    return tree
+
+
+# --- plain text -------------------------------------------------------------------------------------------------
+
+TEXT_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+TEXT_FORBIDDEN_CHARS = re.compile("[\x80-\x9f]")  # C1 controls
+
+
+def _check_text(fh: BinaryIO) -> None:
+    import codecs
+
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    head = fh.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnsupportedFormat("text_invalid")  # UTF-16: would need NULs; ask for UTF-8
+    fh.seek(0)
+    try:
+        while chunk := fh.read(CHUNK):
+            if TEXT_FORBIDDEN_BYTES.search(chunk):
+                raise UnsupportedFormat("unknown_format" if b"\x00" in chunk else "text_invalid")
+            if TEXT_FORBIDDEN_CHARS.search(decoder.decode(chunk)):
+                raise UnsupportedFormat("text_invalid")
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        # No control byte but not UTF-8: most likely text in a legacy encoding (Windows-1252, Latin-1).
+        raise UnsupportedFormat("text_invalid") from None

@@ -1,0 +1,1 @@
+"""Every read and write of the profil médical, one function per use case (faces call these)."""

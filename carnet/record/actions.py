@@ -1,0 +1,345 @@
+"""Every write on documents and folders: one function per use case, atomic, policy first, traced.
+
+A document's blob, its row and its access event are written in one `vault.atomic()` block, so an
+upload is stored whole or not at all. Only documents the holder's side deposited may be edited or
+deleted by them; anything from a professional, an app or the insurer can only be masked.
+"""
+
+import dataclasses
+import datetime as dt
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carnet.interop import cda, dicom, terminology
+from carnet.interop.formats import UnsupportedFormat, inspect_file
+from carnet.notifications import actions as notifications
+from carnet.notifications.enums import Kind
+from carnet.sharing.events import authorise, record
+from carnet.sharing.policy import Action, Decision, Role, decide
+from carnet.vault import services as vault
+
+from .enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
+from .errors import RecordError
+from .models import Document, DocumentMark, Folder
+from .visibility import visible_documents
+
+SYSTEM = Decision(True, "system", Role.SYSTEM)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a document when it is not the acting person (a professional, an app, the insurer)."""
+
+    kind: str
+    label: str = ""
+    identifier: str = ""
+
+
+def check(actor, action: Action, person, *, subject: str = "") -> Decision:
+    """Ask the policy; a denial is recorded (and raised) at once, outside any write transaction."""
+    if actor is None:
+        return SYSTEM
+    decision = decide(actor, action, person)
+    if not decision.allowed:
+        authorise(actor, action, person, subject=subject)  # records the denial and raises
+    return decision
+
+
+def trace(person, actor, decision: Decision, action: str, document: Document | None = None) -> None:
+    record(person, actor=actor, role=decision.role, action=action,
+           subject=f"document:{document.uuid}" if document else "")
+
+
+@contextmanager
+def _local_path(content) -> Iterator[str]:
+    """A path on disk for the content: Django's temporary upload file, or a copy streamed to one."""
+    if hasattr(content, "temporary_file_path"):
+        yield content.temporary_file_path()
+        return
+    handle = tempfile.NamedTemporaryFile(prefix="carnet-upload-", delete=False)  # noqa: SIM115
+    try:
+        with handle:
+            if isinstance(content, bytes | bytearray):
+                handle.write(content)
+            else:
+                if hasattr(content, "seek"):
+                    content.seek(0)
+                chunks = content.chunks() if hasattr(content, "chunks") else iter(lambda: content.read(1 << 20), b"")
+                for chunk in chunks:
+                    handle.write(chunk)
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
+
+
+def _jsonable(value) -> Any:
+    """A dataclass tree as JSON-ready values (dates as ISO strings, empty values dropped)."""
+    if dataclasses.is_dataclass(value):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items() if v not in (None, (), [], "")}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v not in (None, (), [], "")}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return None
+    return value
+
+
+def _aware(value: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(12))
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def _inspect(path: str) -> tuple[Any, dict, Any, bytes | None]:
+    """Format check by content, then what the content itself says (CDA header, DICOM study)."""
+    size = os.path.getsize(path)
+    if size > settings.CARNET_MAX_DOCUMENT_BYTES:
+        raise RecordError(_("Ce fichier est trop volumineux."), field="file", code="too_large")
+    try:
+        inspection = inspect_file(path)
+    except UnsupportedFormat as exc:
+        raise RecordError(exc.message, field="file", code=exc.code) from None
+    details: dict = {}
+    header, preview = None, None
+    if inspection.kind == DocumentFormat.CDA:
+        try:
+            header = cda.read_header(path)
+        except (UnsupportedFormat, ValueError) as exc:
+            raise RecordError(_("Ce document CDA est illisible : %(reason)s") % {"reason": getattr(exc, "message", "")},
+                              field="file", code="bad_cda") from None
+        details["cda"] = _jsonable(header)
+    elif inspection.kind in (DocumentFormat.DICOM, DocumentFormat.DICOM_ZIP):
+        study = dicom.read_study(path)
+        preview = study.preview_png
+        details["dicom"] = _jsonable(dataclasses.replace(study, preview_png=None))
+    return inspection, details, header, preview
+
+
+def add_document(
+    actor, person, *, content, filename: str = "", title: str = "", type_code: str = "",
+    act_date: dt.datetime | None = None, folder: Folder | None = None, source: str = DocumentSource.HOLDER,
+    author: Author | None = None, masked: bool | None = None, hidden_from_representatives: bool = False,
+    invisible_to_holder: bool = False, replaces: Document | None = None, unique_id: str = "",
+) -> Document:
+    """File a document in a person's space. A CDA's own header fills what the caller left empty."""
+    decision = check(actor, Action.WRITE_RECORD, person)
+    if unique_id:
+        existing = Document.objects.of(person).filter(unique_id=unique_id).first()
+        if existing is not None:
+            return existing  # re-sent: idempotent
+    with _local_path(content) as path:
+        inspection, details, header, preview = _inspect(path)
+        if header is not None:
+            type_code = type_code or (header.type.code if header.type else "")
+            title = title or header.title or ""
+            act_date = act_date or _aware(header.effective_time)
+            if author is None and header.authors:
+                first = header.authors[0]
+                label = first.name or (first.organisation.name if first.organisation else "") or first.device or ""
+                author = Author(AuthorKind.PROFESSIONAL, label, first.rpps or "")
+        doc_type = terminology.document_type(type_code)
+        if doc_type is None:
+            raise RecordError(_("Choisissez un type de document de la liste."), field="type_code", code="bad_type")
+        title = (title or str(doc_type.label)).strip()[:255]
+        if folder is not None and folder.person_id != person.pk:
+            raise RecordError(_("Ce dossier n'existe pas."), field="folder")
+        if replaces is not None and replaces.person_id != person.pk:
+            raise RecordError(_("Le document remplacé n'existe pas."), field="replaces")
+        if author is None:
+            kind = AuthorKind.HOLDER if actor is None or actor.pk == person.pk else AuthorKind.REPRESENTATIVE
+            author = Author(kind, actor.full_name if actor else "")
+        with vault.atomic(), open(path, "rb") as stream:
+            blob = vault.store(person, stream)
+            preview_blob = vault.store(person, preview) if preview else None
+            document = Document.objects.create(
+                person=person, blob=blob, preview_blob=preview_blob,
+                type_code=doc_type.code, type_system=doc_type.system, class_code=_class_code(doc_type.code),
+                category=terminology.category_for_type(doc_type.code), title=title, act_date=act_date,
+                source=source, author_kind=author.kind, author_label=author.label[:200],
+                author_identifier=author.identifier[:64],
+                author_person=actor if source == DocumentSource.HOLDER else None,
+                format=inspection.kind, mime_type=inspection.mime_type,
+                format_code=_format_code(inspection.kind, header), filename=os.path.basename(filename)[:200],
+                size=blob.size, sha256=blob.sha256, details=details, replaces=replaces, unique_id=unique_id,
+                masked_to_professionals=default_masking(person) if masked is None else masked,
+                hidden_from_representatives=hidden_from_representatives, invisible_to_holder=invisible_to_holder,
+                folder=folder,
+            )
+            if replaces is not None:
+                Document.objects.filter(pk=replaces.pk).update(status=DocumentStatus.SUPERSEDED)
+                document.version = replaces.version + 1
+                document.save(update_fields=["version"])
+            trace(person, actor, decision, "document.add", document)
+            if source != DocumentSource.HOLDER or (actor is not None and actor.pk != person.pk
+                                                   and hasattr(person, "account")):
+                notifications.notify(
+                    person, kind=Kind.DOCUMENTS, code="document_added",
+                    title=_("Un nouveau document est disponible dans votre espace."), url=reverse("portal:documents"),
+                )
+    return document
+
+
+def _class_code(type_code: str) -> str:
+    found = terminology.class_for_type(type_code)
+    return found.code if found else ""
+
+
+def _format_code(kind: str, header) -> str:
+    found = terminology.format_code_for(kind, header)
+    return found.code if found else ""
+
+
+def default_masking(person) -> bool:
+    """The holder's choice of whether new documents arrive masked to professionals (sharing issue)."""
+    return bool(getattr(person, "documents_masked_by_default", False))
+
+
+def open_document(actor, person, document_uuid) -> tuple[Document, Decision]:
+    """A document the actor may read, or RecordError 'not found' (same answer when it is hidden)."""
+    decision = authorise(actor, Action.READ_RECORD, person, subject=f"document:{document_uuid}")
+    document = visible_documents(person, decision.role, include_history=True).filter(uuid=document_uuid).first()
+    if document is None:
+        raise RecordError(_("Ce document n'existe pas ou n'est plus disponible."), code="not_found")
+    return document, decision
+
+
+def mark(actor, person, document: Document, *, read: bool | None = None, pinned: bool | None = None) -> DocumentMark:
+    check(actor, Action.READ_RECORD, person)
+    mark_row, _created = DocumentMark.objects.get_or_create(person=person, document=document, reader=actor)
+    if read is not None:
+        mark_row.read_at = timezone.now() if read else None
+    if pinned is not None:
+        mark_row.pinned = pinned
+    mark_row.save()
+    return mark_row
+
+
+def _own(document: Document) -> None:
+    if not document.holder_owned:
+        raise RecordError(
+            _("Ce document a été déposé par un professionnel ou un service : vous pouvez le masquer, "
+              "mais pas le modifier ni le supprimer."), code="not_owner")
+
+
+@transaction.atomic
+def update_document(actor, person, document: Document, *, title: str, type_code: str,
+                    act_date: dt.datetime | None) -> Document:
+    """Edit the metadata of a document the holder's side deposited."""
+    decision = check(actor, Action.WRITE_RECORD, person)
+    _own(document)
+    doc_type = terminology.document_type(type_code)
+    if doc_type is None:
+        raise RecordError(_("Choisissez un type de document de la liste."), field="type_code", code="bad_type")
+    if not title.strip():
+        raise RecordError(_("Donnez un titre au document."), field="title")
+    document.title, document.act_date = title.strip()[:255], act_date
+    document.type_code, document.type_system = doc_type.code, doc_type.system
+    document.class_code = _class_code(doc_type.code)
+    document.category = terminology.category_for_type(doc_type.code)
+    document.version += 1
+    document.save()
+    trace(person, actor, decision, "document.edit", document)
+    return document
+
+
+@transaction.atomic
+def set_confidentiality(actor, person, document: Document, *, masked: bool | None = None,
+                        hidden_from_representatives: bool | None = None) -> Document:
+    """Mask a document to professionals or hide it from representatives (any document, any source)."""
+    decision = check(actor, Action.WRITE_RECORD, person)
+    if hidden_from_representatives is not None and decision.role != Role.HOLDER and actor is not None:
+        raise RecordError(_("Seul le titulaire de l'espace peut faire cela."), code="holder_only")
+    if masked is not None:
+        document.masked_to_professionals = masked
+    if hidden_from_representatives is not None:
+        document.hidden_from_representatives = hidden_from_representatives
+    document.version += 1
+    document.save()
+    trace(person, actor, decision, "document.mask" if document.masked_to_professionals else "document.unmask", document)
+    return document
+
+
+def delete_document(actor, person, document: Document) -> None:
+    """Delete a holder-deposited document: its content is erased, a line stays in the history."""
+    decision = check(actor, Action.WRITE_RECORD, person)
+    _own(document)
+    blob = document.blob
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk).update(
+            status=DocumentStatus.DELETED, deleted_at=timezone.now(), blob=None, preview_blob=None, title="",
+            filename="", details={}, folder=None,
+        )
+        trace(person, actor, decision, "document.delete", document)
+        for stored in (blob, document.preview_blob):
+            if stored is not None and not Document.objects.filter(person=person, blob=stored).exists():
+                name = stored.storage_name
+                stored.delete()
+                transaction.on_commit(lambda name=name: vault.storage().delete(name))
+    document.refresh_from_db()
+
+
+# Folders ------------------------------------------------------------------------------------------
+
+def _folder_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 50:
+        raise RecordError(_("Le nom d'un dossier compte de 1 à 50 caractères."), field="name")
+    return name
+
+
+@transaction.atomic
+def create_folder(actor, person, name: str) -> Folder:
+    check(actor, Action.WRITE_RECORD, person)
+    name = _folder_name(name)
+    if Folder.objects.filter(person=person, name=name).exists():
+        raise RecordError(_("Un dossier porte déjà ce nom."), field="name", code="duplicate")
+    return Folder.objects.create(person=person, name=name)
+
+
+@transaction.atomic
+def rename_folder(actor, person, folder: Folder, name: str) -> Folder:
+    check(actor, Action.WRITE_RECORD, person)
+    name = _folder_name(name)
+    if Folder.objects.filter(person=person, name=name).exclude(pk=folder.pk).exists():
+        raise RecordError(_("Un dossier porte déjà ce nom."), field="name", code="duplicate")
+    folder.name = name
+    folder.save(update_fields=["name"])
+    return folder
+
+
+@transaction.atomic
+def delete_folder(actor, person, folder: Folder) -> None:
+    """The folder goes; its documents stay, outside any folder."""
+    check(actor, Action.WRITE_RECORD, person)
+    Document.objects.of(person).filter(folder=folder).update(folder=None)
+    folder.delete()
+
+
+@transaction.atomic
+def move_documents(actor, person, documents: list[Document], folder: Folder | None) -> int:
+    check(actor, Action.WRITE_RECORD, person)
+    if folder is not None and folder.person_id != person.pk:
+        raise RecordError(_("Ce dossier n'existe pas."), field="folder")
+    ids = [d.pk for d in documents if d.person_id == person.pk]
+    return Document.objects.of(person).filter(pk__in=ids).update(folder=folder)
+
+
+def new_unique_id() -> str:
+    """An XDS uniqueId for documents Carnet creates itself (OID-based UUID form)."""
+    return f"2.25.{uuid.uuid4().int}"

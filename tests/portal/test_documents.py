@@ -1,0 +1,168 @@
+"""Portal Documents pages: list and filters, upload (CSRF-enforced), viewer, download, edit, mask,
+delete with confirmation, folders; a represented child's documents; strangers get 404."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from carnet.record import actions
+from carnet.record.actions import Author
+from carnet.record.enums import AuthorKind, DocumentSource, DocumentStatus
+from carnet.record.models import Document, Folder
+from carnet.sharing.models import AccessEvent
+from carnet.vault.models import Blob
+from tests.portal.helpers import csrf_token, post_form, sign_in
+from tests.record.conftest import CDA_30, make_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(csrf_client, family):
+    account = family.holder()
+    sign_in(csrf_client, account)
+    return csrf_client, account.person
+
+
+def upload(client, content, **fields):
+    token = csrf_token(client, "/documents/ajouter/")
+    data = {"title": "", "type_code": "DOCPAT03", "act_date": "", "folder": "", **fields,
+            "file": SimpleUploadedFile(fields.pop("filename", "scan.pdf"), content), "csrfmiddlewaretoken": token}
+    return client.post("/documents/ajouter/", data)
+
+
+def test_upload_then_find_open_download_and_delete(signed_in):
+    client, me = signed_in
+    content = make_pdf()
+    response = upload(client, content, title="Ordonnance lunettes")
+    assert response.status_code == 302, response.content
+    doc = Document.objects.get(person=me)
+    assert response["Location"] == f"/documents/{doc.uuid}/"
+
+    listing = client.get("/documents/", {"q": "lunettes"})
+    assert b"Ordonnance lunettes" in listing.content and b"Non lu" in listing.content
+    assert b"Ordonnance lunettes" not in client.get("/documents/", {"q": "radio"}).content
+
+    page = client.get(f"/documents/{doc.uuid}/")
+    assert page.status_code == 200 and b"<iframe" in page.content
+    assert b"Non lu" not in client.get("/documents/").content  # opened: now read
+
+    inline = client.get(f"/documents/{doc.uuid}/contenu/")
+    assert inline["Content-Type"] == "application/pdf" and b"".join(inline.streaming_content) == content
+    assert "sandbox" in inline["Content-Security-Policy"] and inline["X-Frame-Options"] == "SAMEORIGIN"
+    download = client.get(f"/documents/{doc.uuid}/fichier/")
+    assert download["Content-Disposition"].startswith("attachment") and b"".join(download.streaming_content) == content
+
+    confirm = client.get(f"/documents/{doc.uuid}/supprimer/")
+    assert b"Supprimer d\xc3\xa9finitivement" in confirm.content
+    response = post_form(client, f"/documents/{doc.uuid}/supprimer/", {})
+    assert response.status_code == 302
+    doc.refresh_from_db()
+    assert doc.status == DocumentStatus.DELETED and not Blob.objects.exists()
+    assert b"lunettes" not in client.get("/documents/").content
+    assert "Suppression d&#x27;un document" in client.get("/historique/").content.decode() or \
+        AccessEvent.objects.filter(person=me, action="document.delete").exists()
+
+
+def test_a_refused_file_shows_a_readable_error_and_stores_nothing(signed_in):
+    client, me = signed_in
+    response = upload(client, b"<html><body>not a document</body></html>", filename="analyse.pdf")
+    assert response.status_code == 400
+    assert "fr-error-text" in response.content.decode() or "fr-message--error" in response.content.decode()
+    assert not Document.objects.exists() and not Blob.objects.exists()
+
+
+def test_upload_without_csrf_token_is_refused(signed_in):
+    client, _me = signed_in
+    response = client.post("/documents/ajouter/", {"type_code": "DOCPAT03",
+                                                    "file": SimpleUploadedFile("a.pdf", make_pdf())})
+    assert response.status_code == 403 and not Document.objects.exists()
+
+
+def test_professional_document_can_be_masked_but_not_edited_or_deleted(signed_in):
+    client, me = signed_in
+    doc = actions.add_document(None, me, content=make_pdf(), type_code="11488-4", source=DocumentSource.PROFESSIONAL,
+                               author=Author(AuthorKind.PROFESSIONAL, "Dr Durand"))
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert "Modifier les informations" not in page and f"/documents/{doc.uuid}/supprimer/" not in page
+    assert client.get(f"/documents/{doc.uuid}/modifier/").status_code == 302
+    post_form(client, f"/documents/{doc.uuid}/", {"change": "mask"},
+              action=f"/documents/{doc.uuid}/confidentialite/")
+    doc.refresh_from_db()
+    assert doc.masked_to_professionals
+    assert client.get(f"/documents/{doc.uuid}/supprimer/").status_code == 302
+    post_form(client, f"/documents/{doc.uuid}/", {}, action=f"/documents/{doc.uuid}/supprimer/")
+    doc.refresh_from_db()
+    assert doc.status == DocumentStatus.CURRENT
+
+
+def test_edit_own_document(signed_in):
+    client, me = signed_in
+    doc = actions.add_document(me, me, content=make_pdf(), type_code="DOCPAT03", title="Avant")
+    response = post_form(client, f"/documents/{doc.uuid}/modifier/",
+                         {"title": "Après", "type_code": "DOCPAT06", "act_date": "2026-01-15"})
+    assert response.status_code == 302
+    doc.refresh_from_db()
+    assert (doc.title, doc.type_code, doc.act_date.date().isoformat()) == ("Après", "DOCPAT06", "2026-01-15")
+
+
+def test_structured_cda_is_rendered_as_escaped_sections(signed_in):
+    client, me = signed_in
+    content = (CDA_30 / "IMG-DA-IMG_2024.01_Radiographie_ChevilleGenou.xml").read_bytes()
+    doc = actions.add_document(me, me, content=content, filename="cr.xml")
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert "carnet-cda-section" in page and "<script" not in page.split("<main")[1].split("</main>")[0]
+    raw = client.get(f"/documents/{doc.uuid}/contenu/")
+    assert raw["Content-Disposition"].startswith("attachment")  # XML is never shown inline
+
+
+def test_folders_create_move_and_delete(signed_in):
+    client, me = signed_in
+    post_form(client, "/documents/dossiers/", {"action": "create", "name": "Arrêts de travail"})
+    folder = Folder.objects.get(person=me)
+    doc = actions.add_document(me, me, content=make_pdf(), type_code="DOCPAT03")
+    post_form(client, f"/documents/{doc.uuid}/", {"folder": str(folder.uuid)}, action=f"/documents/{doc.uuid}/ranger/")
+    doc.refresh_from_db()
+    assert doc.folder == folder
+    assert b"Arr\xc3\xaats de travail" in client.get("/documents/", {"folder": str(folder.uuid)}).content
+    post_form(client, "/documents/dossiers/", {"action": "delete", "folder": str(folder.uuid)})
+    doc.refresh_from_db()
+    assert doc.folder is None and not Folder.objects.exists()
+
+
+def test_parent_sees_child_documents_and_stranger_gets_404(csrf_client, family, represented_child):
+    parent, child = represented_child
+    doc = actions.add_document(None, child, content=make_pdf(), type_code="DOCPAT03", source=DocumentSource.INSURER)
+    hidden = actions.add_document(None, child, content=make_pdf("x"), type_code="DOCPAT03",
+                                  source=DocumentSource.PROFESSIONAL, hidden_from_representatives=True)
+    sign_in(csrf_client, parent)
+    session = csrf_client.session
+    session["acting_for"] = str(child.uuid)
+    session.save()
+    listing = csrf_client.get("/documents/").content.decode()
+    assert f"/documents/{doc.uuid}/" in listing and f"/documents/{hidden.uuid}/" not in listing
+    assert csrf_client.get(f"/documents/{hidden.uuid}/").status_code == 404
+    assert AccessEvent.objects.filter(person=child, actor=parent.person, action="record.read").exists()
+
+    stranger = family.holder()
+    other = type(csrf_client)(enforce_csrf_checks=True)
+    sign_in(other, stranger)
+    assert other.get(f"/documents/{doc.uuid}/").status_code == 404
+    assert other.get(f"/documents/{doc.uuid}/fichier/").status_code == 404
+
+
+def test_tampered_document_is_never_served(signed_in, settings):
+    from pathlib import Path
+
+    from django.core.files.storage import storages
+
+    client, me = signed_in
+    doc = actions.add_document(me, me, content=make_pdf(), type_code="DOCPAT03")
+    path = Path(storages["vault"].path(doc.blob.storage_name))
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    response = client.get(f"/documents/{doc.uuid}/fichier/")
+    assert response.status_code == 500 and b"%PDF" not in response.content
+    assert re.search(rb"Document illisible", response.content)
