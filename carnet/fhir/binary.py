@@ -36,7 +36,7 @@ def serve(request: HttpRequest, document: Document) -> HttpResponseBase | dict[s
     how = _representation(request)
     if how == "refused":
         raise FhirError(406, "not-supported", _("Seul le format JSON (application/fhir+json) est proposé."))
-    if document.blob_id is None:
+    if document.blob is None:  # deleted content (never visible anyway)
         raise not_found()
     copy = vault.verified_copy(document.blob)  # raises TamperedBlob before any byte is sent
     if how == "json":

@@ -94,7 +94,7 @@ def authenticate(request: HttpRequest) -> Person:
     challenge = f'Bearer realm="{REALM}"'
     if scheme.lower() == "bearer" and token and len(token) <= 256:
         device = device_for_token(token)
-        if device is not None and device.account.person_id:
+        if device is not None and device.account.person is not None:
             return device.account.person
     if scheme.lower() == "bearer":
         challenge += ', error="invalid_token"'

@@ -32,7 +32,7 @@ CARNET = "https://carnet.sante.fr/fhir/"
 CATEGORY_SYSTEM = CARNET + "CodeSystem/document-category"  # the holder's categories (PatientCategory)
 SHA256_EXTENSION = CARNET + "StructureDefinition/attachment-sha256"
 OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
-GENDERS = {Sex.MALE: "male", Sex.FEMALE: "female"}
+GENDERS: dict[str, str] = {Sex.MALE: "male", Sex.FEMALE: "female"}
 
 
 def system_uri(system: str) -> str:
@@ -119,8 +119,9 @@ def document_reference(document: Document) -> dict[str, Any]:
         label = found.label if found and found.code == document.class_code else None
         category.append({"coding": [coding(CLASS_SYSTEM, document.class_code, label)]})
     if document.category:
-        label = dict(terminology.PatientCategory.choices).get(document.category)
-        category.append({"coding": [coding(CATEGORY_SYSTEM, document.category, label)]})
+        found_category = dict(terminology.PatientCategory.choices).get(document.category)
+        category_label = str(found_category) if found_category else None
+        category.append({"coding": [coding(CATEGORY_SYSTEM, document.category, category_label)]})
     attachment: dict[str, Any] = {
         "contentType": document.mime_type,
         "url": f"Binary/{document.uuid}",
@@ -155,7 +156,7 @@ def document_reference(document: Document) -> dict[str, Any]:
         resource["author"] = [{"display": document.author_label}]
     if document.title:
         resource["description"] = document.title
-    if document.replaces_id:
+    if document.replaces is not None:
         resource["relatesTo"] = [{"code": "replaces",
                                   "target": {"reference": f"DocumentReference/{document.replaces.uuid}"}}]
     if document.act_date:

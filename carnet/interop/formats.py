@@ -323,16 +323,17 @@ def check_xml_prolog(head: bytes) -> None:
         while position < len(text) and text[position] in " \t\r\n":
             position += 1
         if text.startswith("<?", position):
-            end = text.find("?>", position + 2)
+            terminator = "?>"
         elif text.startswith("<!--", position):
-            end = text.find("-->", position + 4)
+            terminator = "-->"
         elif text.startswith("<!", position):
             raise UnsupportedFormat("xml_entities")
         else:
             return
+        end = text.find(terminator, position + 2)
         if end < 0:
             raise UnsupportedFormat("xml_invalid")
-        position = end + 2
+        position = end + len(terminator)
 
 
 def _xml_error(error: etree.XMLSyntaxError) -> UnsupportedFormat:
@@ -417,6 +418,8 @@ def _check_cda(fh: BinaryIO) -> None:
             for event, element in parser.read_events():
                 if event == "start":
                     if not root_seen:
+                        if element.getroottree().docinfo.doctype:
+                            raise UnsupportedFormat("xml_entities")  # belt and braces: the prolog check saw none
                         _check_root(element)
                         root_seen = True
                     continue

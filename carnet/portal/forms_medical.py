@@ -53,7 +53,10 @@ class PartialDateField(forms.CharField):
             raise forms.ValidationError(exc.message) from None
 
 
-def comment_field(label=_("Commentaire")):
+COMMENT_LABEL = _("Commentaire")
+
+
+def comment_field(label=COMMENT_LABEL):
     return forms.CharField(label=label, required=False, max_length=COMMENT_MAX,
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("3 000 caractères au maximum."))

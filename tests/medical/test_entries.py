@@ -152,3 +152,15 @@ def test_an_unrelated_person_is_refused_and_the_denial_is_traced(represented_chi
         entries.list_entries(stranger, child, Section.ALLERGIES)
     assert AccessEvent.objects.filter(person=child, actor=stranger, allowed=False).count() == 2
     assert not ProfileEntry.objects.filter(person=child).exists()
+
+
+def test_demo_profile_fills_every_kind_of_data(holder):
+    import random
+
+    from carnet.medical.demo import fill_demo_profile
+    from carnet.medical.models import CareEpisode
+
+    fill_demo_profile(holder, random.Random(3))
+    fill_demo_profile(holder, random.Random(3))  # the care import is idempotent
+    assert CareEpisode.objects.filter(person=holder).count() == 8
+    assert ProfileEntry.objects.filter(person=holder, category="imc").exists()

@@ -170,6 +170,15 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
     return {"count": count, "page": page, "pages": pages, "results": [document_out(d) for d in rows]}
 
 
+@router.post("/documents/move", response={200: dict, **ERRORS})
+def move(request: HttpRequest, payload: MoveIn, person: UUID | None = None):
+    actor, target = _space(request, person)
+    authorise(actor, Action.READ_RECORD, target)
+    documents = [_open(actor, target, doc_id) for doc_id in payload.documents[:100]]
+    moved = actions.move_documents(actor, target, documents, _folder(target, payload.folder))
+    return {"moved": moved}
+
+
 @router.post("/documents", response={201: DocumentOut, **ERRORS, 413: Error})
 def add_document(
     request: HttpRequest, file: File[UploadedFile], person: Form[UUID | None] = None, title: Form[str] = "",
@@ -261,12 +270,3 @@ def delete_folder(request: HttpRequest, folder_id: UUID, person: UUID | None = N
     authorise(actor, Action.WRITE_RECORD, target)
     actions.delete_folder(actor, target, _folder(target, folder_id))
     return Status(204, None)
-
-
-@router.post("/documents/move", response={200: dict, **ERRORS})
-def move(request: HttpRequest, payload: MoveIn, person: UUID | None = None):
-    actor, target = _space(request, person)
-    authorise(actor, Action.READ_RECORD, target)
-    documents = [_open(actor, target, doc_id) for doc_id in payload.documents[:100]]
-    moved = actions.move_documents(actor, target, documents, _folder(target, payload.folder))
-    return {"moved": moved}
