@@ -87,7 +87,7 @@ def parse_date(name: str, raw: str) -> DateRange:
     second = int(parts["second"] or 0)
     micro = int((parts["fraction"] or ".0")[1:].ljust(6, "0"))
     try:
-        start = dt.datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001 - zone set below
+        start = dt.datetime(year, month, day, hour, minute, second, micro)  # the zone is set below
     except ValueError:
         raise bad_value(name, _("Cette date n'existe pas.")) from None
     if parts["tz"]:

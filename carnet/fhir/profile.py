@@ -14,7 +14,7 @@ from typing import Any
 
 from django.apps import apps
 
-from .http import not_found
+from .http import FhirError, not_found
 from .params import DateRange, Search, Token, instant, parse_date, parse_uuid, split_or
 from .resources import ID, LAST_UPDATED, PATIENT, Context, Handler, Param, date_filter, id_filter, target_space
 
@@ -62,7 +62,7 @@ def _ranges(value: Any) -> list[tuple[dt.datetime, dt.datetime]]:
     def bounds(text: str) -> DateRange | None:
         try:
             return parse_date("date", text[:29])
-        except Exception:  # noqa: BLE001 - a stored value we cannot read simply does not match
+        except FhirError:  # a stored value we cannot read simply does not match
             return None
 
     if isinstance(value, str):
@@ -98,6 +98,7 @@ PROFILE_PARAMS: dict[str, dict[str, JsonParam]] = {
     "AllergyIntolerance": {
         "code": _token(("code",), "Substance ou produit (code)."),
         "category": _token(("category",), "food | medication | environment | biologic."),
+        "type": _token(("type",), "allergy | intolerance."),
         "clinical-status": _token(("clinicalStatus",), "Statut clinique (active, inactive, resolved)."),
         "date": _date(("recordedDate",), "Date d'enregistrement (recordedDate)."),
     },

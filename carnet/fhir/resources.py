@@ -59,7 +59,7 @@ class Handler:
     """A resource type: its interactions, its search parameters, and how to read and search it."""
 
     type: str
-    params: dict[str, Param] = {}  # noqa: RUF012 - never mutated
+    params: dict[str, Param] = {}
     interactions: tuple[str, ...] = ("read", "search-type")
     documentation: str = ""
 

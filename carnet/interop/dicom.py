@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from carnet.interop.logs import muted
 from carnet.interop.zips import is_dicom_head, iter_checked_members, open_checked_zip
 
 PREVIEW_MAX_SIDE = 512
@@ -26,8 +25,6 @@ PREVIEW_MAX_FRAME_BYTES = 64 * 1024 * 1024  # decoded size of the one frame we t
 PREVIEW_MAX_MEMBER_BYTES = 128 * 1024 * 1024  # a ZIP member is read into memory only for the preview
 DEFER_SIZE = "256 KB"
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
-# Filters apply only to records logged on the logger itself, not to those propagated from children.
-PYDICOM_LOGGERS = ("pydicom", "pydicom.pixels.decoders.base", "pydicom.pixels.utils")
 
 
 @dataclass(frozen=True)
@@ -77,25 +74,8 @@ def read_study(path: str | Path) -> DicomStudy:
         return DicomStudy()
 
 
-def _drop(record: logging.LogRecord) -> bool:
-    return False
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """pydicom warns on odd values and logs a traceback for every frame it cannot decode: expected here, and
-    a preview failure is not an incident. A filter (not a level change) so concurrent calls cannot leave the
-    logger muted."""
-    loggers = [logging.getLogger(name) for name in PYDICOM_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(_drop)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(_drop)
+def _quiet() -> AbstractContextManager[None]:
+    return muted("pydicom")
 
 
 def _read_study(path: Path) -> DicomStudy:

@@ -228,7 +228,7 @@ def _scan_pdf_objects(fh: BinaryIO) -> None:
     from pypdf.generic import IndirectObject, StreamObject
 
     fh.seek(0)
-    try:
+    try, muted("pypdf"):
         reader = PdfReader(fh, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnsupportedFormat("pdf_encrypted")

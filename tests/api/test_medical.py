@@ -13,12 +13,12 @@ pytestmark = pytest.mark.django_db
 def test_crud_of_an_allergy(family, signed_in):
     account = family.holder()
     api = signed_in(account)
-    response = api.post("/api/medical/entries/allergies", {"fields": {"label": "Arachide", "category": "food"}})
+    response = api.post("/api/medical/entries?kind=allergies", {"fields": {"label": "Arachide", "category": "food"}})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["resource"]["resourceType"] == "AllergyIntolerance" and body["title"] == "Arachide"
     entry_id = body["id"]
-    assert [e["id"] for e in api.get("/api/medical/entries/allergies").json()] == [entry_id]
+    assert [e["id"] for e in api.get("/api/medical/entries?kind=allergies").json()] == [entry_id]
     response = api.put(f"/api/medical/entry/{entry_id}", {"fields": {"label": "Noix"}})
     assert response.status_code == 200 and response.json()["version"] == 2
     assert api.delete(f"/api/medical/entry/{entry_id}").status_code == 204
@@ -27,7 +27,7 @@ def test_crud_of_an_allergy(family, signed_in):
 
 def test_an_invalid_entry_is_a_400_with_the_field(family, signed_in):
     api = signed_in(family.holder())
-    response = api.post("/api/medical/entries/diseases", {"fields": {"label": "x", "start": "1850"}})
+    response = api.post("/api/medical/entries?kind=diseases", {"fields": {"label": "x", "start": "1850"}})
     assert response.status_code == 400
     assert response.json()["field"] == "start"
     assert not ProfileEntry.objects.exists()
@@ -35,17 +35,17 @@ def test_an_invalid_entry_is_a_400_with_the_field(family, signed_in):
 
 def test_measures_with_bmi_and_target(family, signed_in):
     api = signed_in(family.holder())
-    assert api.post("/api/medical/measures/taille", {"value": 180, "when": "2025-01-01T08:00:00+01:00"}
+    assert api.post("/api/medical/measures/values?key=taille", {"value": 180, "when": "2025-01-01T08:00:00+01:00"}
                     ).status_code == 201
-    assert api.post("/api/medical/measures/poids", {"value": 81, "when": "2025-01-02T08:00:00+01:00"}
+    assert api.post("/api/medical/measures/values?key=poids", {"value": 81, "when": "2025-01-02T08:00:00+01:00"}
                     ).status_code == 201
-    assert api.post("/api/medical/measures/imc", {"value": 20, "when": "2025-01-02T08:00:00+01:00"}
+    assert api.post("/api/medical/measures/values?key=imc", {"value": 20, "when": "2025-01-02T08:00:00+01:00"}
                     ).status_code == 400
-    bmi = api.get("/api/medical/measures/imc").json()
+    bmi = api.get("/api/medical/measures/series?key=imc").json()
     assert bmi["computed"] and bmi["points"][0]["values"] == [25.0]
-    response = api.put("/api/medical/measures/hba1c/target", {"high": 7})
+    response = api.put("/api/medical/measures/target?key=hba1c", {"high": 7})
     assert response.status_code == 200 and response.json()["target_high"] == 7.0
-    assert api.delete("/api/medical/measures/hba1c/target").status_code == 204
+    assert api.delete("/api/medical/measures/target?key=hba1c").status_code == 204
 
 
 def test_references(family, signed_in):
@@ -58,13 +58,13 @@ def test_references(family, signed_in):
 def test_a_representative_acts_on_the_child_and_a_stranger_gets_404(family, signed_in, represented_child):
     parent, child = represented_child
     api = signed_in(parent)
-    response = api.post(f"/api/medical/entries/vaccinations?person={child.uuid}",
+    response = api.post(f"/api/medical/entries?kind=vaccinations&person={child.uuid}",
                         {"fields": {"vaccine": "hexavalent", "date": str(child.birth_date.year + 1), "dose": 1}})
     assert response.status_code == 201, response.content
     entry_id = response.json()["id"]
     stranger_account = family.holder()
     stranger = signed_in(stranger_account)
-    assert stranger.get(f"/api/medical/entries/vaccinations?person={child.uuid}").status_code == 404
+    assert stranger.get(f"/api/medical/entries?kind=vaccinations&person={child.uuid}").status_code == 404
     assert stranger.delete(f"/api/medical/entry/{entry_id}").status_code == 404
     assert ProfileEntry.objects.filter(uuid=entry_id).exists()
     assert AccessEvent.objects.filter(person=child, actor=stranger_account.person, allowed=False).count() == 2
@@ -82,6 +82,6 @@ def test_care_history(family, signed_in):
 
 def test_sections_overview(family, signed_in):
     api = signed_in(family.holder())
-    api.put("/api/medical/sections/allergies/unconcerned")
+    api.put("/api/medical/unconcerned?section=allergies")
     rows = {r["section"]: r for r in api.get("/api/medical/sections").json()}
     assert rows["allergies"]["unconcerned_since"] and rows["vaccinations"]["visible_to_professionals"]

@@ -206,3 +206,21 @@ def test_an_unrelated_persons_documents_are_a_404_and_the_denial_recorded(family
     denials = AccessEvent.objects.filter(person=owner.person, actor=stranger.person, allowed=False)
     assert denials.count() == 2
     assert denials.filter(subject=f"document:{document.uuid}").exists()
+
+
+def test_search_queries_do_not_grow_with_the_page(holder, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = holder.person
+    client = client_for(holder)
+    add_pdf(person, person, text="one")
+    client.get("/fhir/DocumentReference")  # warm caches (token touch, terminology)
+    with CaptureQueriesContext(connection) as small:
+        client.get("/fhir/DocumentReference")
+    for n in range(6):
+        add_pdf(person, person, text=f"more {n}")
+    with CaptureQueriesContext(connection) as large:
+        bundle = fhir_json(client.get("/fhir/DocumentReference"))
+    assert bundle["total"] == 7
+    assert len(large.captured_queries) == len(small.captured_queries)

@@ -166,3 +166,28 @@ def test_tampered_document_is_never_served(signed_in, settings):
     response = client.get(f"/documents/{doc.uuid}/fichier/")
     assert response.status_code == 500 and b"%PDF" not in response.content
     assert re.search(rb"Document illisible", response.content)
+
+
+def test_pdf_embedded_cda_is_shown_through_its_pdf(signed_in):
+    client, me = signed_in
+    content = (CDA_30 / "BIO-CR-BIO_2024.01_CR-2nde-intention-PDF.xml").read_bytes()
+    doc = actions.add_document(me, me, content=content, filename="cr-bio.xml")
+    assert doc.category == "BIOLOGIE"
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert f"/documents/{doc.uuid}/pdf/" in page
+    embedded = client.get(f"/documents/{doc.uuid}/pdf/")
+    assert embedded["Content-Type"] == "application/pdf" and b"".join(embedded.streaming_content).startswith(b"%PDF")
+
+
+def test_dicom_study_shows_its_facts_and_preview(signed_in):
+    from pathlib import Path
+
+    from pydicom.data import get_testdata_file
+
+    client, me = signed_in
+    doc = actions.add_document(me, me, content=Path(get_testdata_file("CT_small.dcm")).read_bytes(),
+                               type_code="DOCPAT04")
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert "CT" in page and f"/documents/{doc.uuid}/apercu/" in page
+    preview = client.get(f"/documents/{doc.uuid}/apercu/")
+    assert preview["Content-Type"] == "image/png" and b"".join(preview.streaming_content).startswith(b"\x89PNG")

@@ -1,4 +1,5 @@
-"""Profil médical for the mobile app: the same operations as the portal. Entries are returned as
+"""Profil médical for the mobile app: the same operations as the portal. Path parameters are only
+UUIDs: the section (`kind`) and the measure (`key`) travel as query parameters. Entries are returned as
 their FHIR R4 resource plus a readable summary; bodies use the fields of the portal forms (dates
 as YYYY, YYYY-MM or YYYY-MM-DD). `?person=<uuid>` acts on a represented person's profile."""
 
@@ -129,7 +130,7 @@ def sections(request: HttpRequest, person: UUID | None = None):
     return out
 
 
-@router.get("/medical/entries/{kind}", response={200: list[EntryOut], **ERRORS}, summary="Entrées d'une rubrique")
+@router.get("/medical/entries", response={200: list[EntryOut], **ERRORS}, summary="Entrées d'une rubrique")
 def list_entries(request: HttpRequest, kind: str, person: UUID | None = None):
     target = profile(request, person, Action.READ_RECORD)
     if _kind(kind) == "organ_donation":
@@ -138,7 +139,7 @@ def list_entries(request: HttpRequest, kind: str, person: UUID | None = None):
     return [entry_out(v) for v in entries.list_entries(me(request), target, kind)]
 
 
-@router.post("/medical/entries/{kind}", response={201: EntryOut, **ERRORS}, summary="Ajouter une entrée")
+@router.post("/medical/entries", response={201: EntryOut, **ERRORS}, summary="Ajouter une entrée")
 def create_entry(request: HttpRequest, kind: str, payload: EntryIn, person: UUID | None = None):
     target = profile(request, person, Action.WRITE_RECORD)
     entry = entries.add_entry(me(request), target, _kind(kind), payload.fields)
@@ -165,7 +166,7 @@ def delete_entry(request: HttpRequest, entry_id: UUID):
     return Status(204, None)
 
 
-@router.put("/medical/sections/{section}/unconcerned", response={200: EntryOut, **ERRORS},
+@router.put("/medical/unconcerned", response={200: EntryOut, **ERRORS},
             summary="Déclarer « je n'en ai pas »")
 def declare_unconcerned(request: HttpRequest, section: str, person: UUID | None = None):
     target = profile(request, person, Action.WRITE_RECORD)
@@ -173,7 +174,7 @@ def declare_unconcerned(request: HttpRequest, section: str, person: UUID | None 
     return entry_out(entries.get_entry(me(request), target, entry.uuid))
 
 
-@router.delete("/medical/sections/{section}/unconcerned", response={204: None, **ERRORS},
+@router.delete("/medical/unconcerned", response={204: None, **ERRORS},
                summary="Retirer la déclaration « je n'en ai pas »")
 def withdraw_unconcerned(request: HttpRequest, section: str, person: UUID | None = None):
     entries.withdraw_unconcerned(me(request), profile(request, person, Action.WRITE_RECORD), section)
@@ -197,26 +198,26 @@ def measure_list(request: HttpRequest, person: UUID | None = None):
     return [_measure_out(me(request), target, key) for key in MEASURES]
 
 
-@router.get("/medical/measures/{key}", response={200: MeasureOut, **ERRORS}, summary="Une mesure dans le temps")
+@router.get("/medical/measures/series", response={200: MeasureOut, **ERRORS}, summary="Une mesure dans le temps")
 def measure_detail(request: HttpRequest, key: str, person: UUID | None = None):
     return _measure_out(me(request), profile(request, person, Action.READ_RECORD), key)
 
 
-@router.post("/medical/measures/{key}", response={201: EntryOut, **ERRORS}, summary="Ajouter une mesure")
+@router.post("/medical/measures/values", response={201: EntryOut, **ERRORS}, summary="Ajouter une mesure")
 def measure_add(request: HttpRequest, key: str, payload: MeasureIn, person: UUID | None = None):
     target = profile(request, person, Action.WRITE_RECORD)
     entry = measures.add_measure(me(request), target, {**payload.dict(), "measure": key})
     return Status(201, entry_out(entries.get_entry(me(request), target, entry.uuid)))
 
 
-@router.put("/medical/measures/{key}/target", response={200: MeasureOut, **ERRORS}, summary="Fixer un objectif")
+@router.put("/medical/measures/target", response={200: MeasureOut, **ERRORS}, summary="Fixer un objectif")
 def target_set(request: HttpRequest, key: str, payload: TargetIn, person: UUID | None = None):
     target = profile(request, person, Action.WRITE_RECORD)
     measures.set_target(me(request), target, key, low=payload.low, high=payload.high)
     return _measure_out(me(request), target, key)
 
 
-@router.delete("/medical/measures/{key}/target", response={204: None, **ERRORS}, summary="Supprimer un objectif")
+@router.delete("/medical/measures/target", response={204: None, **ERRORS}, summary="Supprimer un objectif")
 def target_delete(request: HttpRequest, key: str, person: UUID | None = None):
     measures.delete_target(me(request), profile(request, person, Action.WRITE_RECORD), key)
     return Status(204, None)
@@ -229,7 +230,9 @@ def vaccine_reference(request: HttpRequest):
 
 @router.get("/medical/medicines", response={200: list[MedicineOut], 401: Error},
             summary="Chercher un médicament (CIP13, CIP7, CIS ou début du nom)")
-def medicine_search(request: HttpRequest, q: str = Field(..., max_length=60)):
+def medicine_search(request: HttpRequest, q: str):
+    if len(q) > 60:
+        raise MedicalError("Recherche trop longue.", "q")
     return [m.__dict__ for m in medicines.find_medicine(q)]
 
 

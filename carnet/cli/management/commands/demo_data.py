@@ -88,6 +88,7 @@ class Command(BaseCommand):
                 status=SpaceStatus.CREATED, opened_at=timezone.now(),
                 opposition_deadline=day - dt.timedelta(days=1),
             )
+        self._fill_records(logins)
         self.stdout.write("")
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD} ; le code de connexion "
                           "à usage unique arrive dans la boîte d'envoi /dev/outbox/) :")
@@ -99,3 +100,22 @@ class Command(BaseCommand):
             f"{Person.objects.filter(status__in=[SpaceStatus.NOTIFIED, SpaceStatus.CREATED]).count()}"
             " (codes provisoires dans la boîte d'envoi)."
         )
+
+    def _fill_records(self, logins) -> None:
+        """Documents and a medical profile for the demo holders and their active children (first run only)."""
+        import random
+
+        from carnet.medical.demo import fill_demo_profile
+        from carnet.record.demo import fill_demo_documents
+        from carnet.record.models import Document
+
+        rng = random.Random(1789)  # noqa: S311 - demo data
+        holders = Person.objects.filter(account__username__in=[login[0] for login in logins])
+        people = list(holders) + list(Person.objects.filter(parent__in=holders, status=SpaceStatus.ACTIVE))
+        filled = 0
+        for person in people:
+            first_time = not Document.objects.filter(person=person).exists()
+            filled += fill_demo_documents(person, rng)
+            if first_time:
+                fill_demo_profile(person, rng)
+        self.stdout.write(f"dossiers de démonstration : {filled} document(s) ajouté(s)")
