@@ -30,8 +30,14 @@ def test_production_refuses_to_start_without_a_secret_key():
         read_settings()
 
 
+def test_production_refuses_to_start_without_master_keys():
+    with pytest.raises(RuntimeError, match="CARNET_MASTER_KEYS must be set"):
+        read_settings(SECRET_KEY="k" * 50)
+
+
 def test_production_defaults_are_secure():
-    values = read_settings(SECRET_KEY="k" * 50, DATABASE_URL="postgres://u@db.example:5432/carnet")
+    values = read_settings(SECRET_KEY="k" * 50, DATABASE_URL="postgres://u@db.example:5432/carnet",
+                           CARNET_MASTER_KEYS="2026:" + "a" * 43 + "=")
     assert values["DEBUG"] == "False" and values["CARNET_DEMO"] == "False"
     assert values["SESSION_COOKIE_SECURE"] == values["CSRF_COOKIE_SECURE"] == "True"
     assert int(values["SECURE_HSTS_SECONDS"]) >= 31536000 and values["SECURE_SSL_REDIRECT"] == "True"

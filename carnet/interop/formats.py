@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from carnet.interop.errors import MESSAGES, UnsupportedFormat
+from carnet.interop.logs import muted
 from carnet.interop.zips import check_dicom_head, check_dicom_zip
 
 MiB = 1024 * 1024
@@ -228,25 +229,26 @@ def _scan_pdf_objects(fh: BinaryIO) -> None:
     from pypdf.generic import IndirectObject, StreamObject
 
     fh.seek(0)
-    try, muted("pypdf"):
-        reader = PdfReader(fh, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnsupportedFormat("pdf_encrypted")
-        references = [(number, generation) for generation, numbers in reader.xref.items() for number in numbers]
-        references += [(number, 0) for number in reader.xref_objStm]
-        if len(references) > PDF_MAX_OBJECTS:
-            raise UnsupportedFormat("pdf_unreadable")
-        _walk_pdf_object(reader.trailer)
-        for number, generation in references:
-            item = reader.get_object(IndirectObject(number, generation, reader))
-            _walk_pdf_object(item)
-            if isinstance(item, StreamObject) and item.get("/Type") != "/ObjStm":
-                # pypdf caches what it reads; forget page contents and images so memory stays per object.
-                reader.resolved_objects.pop((generation, number), None)
-    except UnsupportedFormat:
-        raise
-    except Exception:
-        raise UnsupportedFormat("pdf_unreadable") from None
+    with muted("pypdf"):
+        try:
+            reader = PdfReader(fh, strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise UnsupportedFormat("pdf_encrypted")
+            references = [(number, generation) for generation, numbers in reader.xref.items() for number in numbers]
+            references += [(number, 0) for number in reader.xref_objStm]
+            if len(references) > PDF_MAX_OBJECTS:
+                raise UnsupportedFormat("pdf_unreadable")
+            _walk_pdf_object(reader.trailer)
+            for number, generation in references:
+                item = reader.get_object(IndirectObject(number, generation, reader))
+                _walk_pdf_object(item)
+                if isinstance(item, StreamObject) and item.get("/Type") != "/ObjStm":
+                    # pypdf caches what it reads; forget page contents and images so memory stays per object.
+                    reader.resolved_objects.pop((generation, number), None)
+        except UnsupportedFormat:
+            raise
+        except Exception:
+            raise UnsupportedFormat("pdf_unreadable") from None
 
 
 def _walk_pdf_object(item: object) -> None:

@@ -9,6 +9,7 @@ logger under the prefix. Filters, rather than level changes, so that concurrent 
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +22,10 @@ def _drop(record: logging.LogRecord) -> bool:
 @contextmanager
 def muted(*prefixes: str) -> Iterator[None]:
     """Drop log records and warnings from the libraries under ``prefixes`` for the duration of the block."""
-    names = [name for name in list(logging.root.manager.loggerDict)
-             if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)]
+    # Loggers are created lazily (``getLogger(__name__)`` at the first warning), so include every imported
+    # module of the library, not only the loggers that exist already.
+    known = {*logging.root.manager.loggerDict, *sys.modules}
+    names = [name for name in known if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)]
     loggers = [logging.getLogger(name) for name in {*names, *prefixes}]
     for logger in loggers:
         logger.addFilter(_drop)

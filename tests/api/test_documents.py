@@ -112,6 +112,7 @@ def test_folders_and_move(holder_client):
     assert client.post(f"/api/documents/{doc.uuid}/marks", {"read": True, "pinned": True}).status_code == 204
 
 
-def test_document_types_are_public_reference_data(api):
-    types = api.get("/api/document-types").json()
+def test_document_types_a_holder_may_choose(holder_client):
+    client, _me = holder_client
+    types = client.get("/api/document-types").json()
     assert {"code": "DOCPAT05", "label": "CR de biologie déposé par le patient", "category": "BIOLOGIE"} in types

@@ -120,8 +120,8 @@ def cda(body: str, *, header: str = CDA_HEADER) -> bytes:
 
 
 def structured(*sections: str) -> str:
-    return "<component><structuredBody>" + "".join(
-        f"<component><section>{section}</section></component>" for section in sections) + "</structuredBody></component>"
+    inner = "".join(f"<component><section>{section}</section></component>" for section in sections)
+    return f"<component><structuredBody>{inner}</structuredBody></component>"
 
 
 def non_xml(data: bytes, media_type: str = "application/pdf") -> str:

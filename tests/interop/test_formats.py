@@ -359,3 +359,14 @@ def test_a_large_text_file_is_checked_in_chunks(tmp_path):
         for _ in range(3):
             fh.write(("Ligne de texte accentué é à ü\n" * 40000).encode())
     assert inspect_file(path).kind == "text"
+
+
+def test_parser_warnings_that_quote_the_file_never_reach_the_logs(caplog):
+    broken = pdf({3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Secret (Dupont VIH) >>"})
+    broken = broken.replace(b"startxref\n", b"startxref\n9").replace(b"%%EOF", b"")
+    with caplog.at_level("DEBUG"):
+        try:
+            inspect_bytes(broken)
+        except UnsupportedFormat:
+            pass
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]

@@ -168,15 +168,24 @@ def test_tampered_document_is_never_served(signed_in, settings):
     assert re.search(rb"Document illisible", response.content)
 
 
-def test_pdf_embedded_cda_is_shown_through_its_pdf(signed_in):
+def test_cda_with_a_pdf_body_or_attachments_shows_them(signed_in):
     client, me = signed_in
-    content = (CDA_30 / "BIO-CR-BIO_2024.01_CR-2nde-intention-PDF.xml").read_bytes()
-    doc = actions.add_document(me, me, content=content, filename="cr-bio.xml")
-    assert doc.category == "BIOLOGIE"
+    # a non-XML body (the whole document is an embedded PDF)
+    unstructured = (CDA_30 / "CANCER-PPS_2022.01_Autopresentable.xml").read_bytes()
+    doc = actions.add_document(me, me, content=unstructured, filename="pps.xml")
     page = client.get(f"/documents/{doc.uuid}/").content.decode()
     assert f"/documents/{doc.uuid}/pdf/" in page
     embedded = client.get(f"/documents/{doc.uuid}/pdf/")
     assert embedded["Content-Type"] == "application/pdf" and b"".join(embedded.streaming_content).startswith(b"%PDF")
+    # a structured body carrying a copy of the report as a PDF attachment
+    structured = (CDA_30 / "BIO-CR-BIO_2024.01_CR-2nde-intention-PDF.xml").read_bytes()
+    doc = actions.add_document(me, me, content=structured, filename="cr-bio.xml")
+    assert doc.category == "BIOLOGIE"
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert "Hématologie" in page and f"/documents/{doc.uuid}/pdf/?piece=0" in page
+    piece = client.get(f"/documents/{doc.uuid}/pdf/", {"piece": "0"})
+    assert piece.status_code == 200
+    assert client.get(f"/documents/{doc.uuid}/pdf/", {"piece": "9"}).status_code == 404
 
 
 def test_dicom_study_shows_its_facts_and_preview(signed_in):

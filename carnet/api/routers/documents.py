@@ -148,7 +148,7 @@ def _folder(target: Person, folder_id: UUID | None) -> Folder | None:
     return folder
 
 
-@router.get("/document-types", response=list[DocumentTypeOut], auth=None)
+@router.get("/document-types", response={200: list[DocumentTypeOut], 401: Error})
 def document_types(request: HttpRequest):
     """The types a holder may choose when adding a document, with their patient-facing category."""
     return [{"code": t.code, "label": str(t.label), "category": terminology.category_for_type(t.code)}

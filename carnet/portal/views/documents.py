@@ -4,6 +4,7 @@ through the record actions, which ask the policy and trace what others do.
 """
 
 import datetime as dt
+from io import BytesIO
 
 from csp.constants import NONE, SELF
 from csp.decorators import csp_replace, csp_update
@@ -162,11 +163,13 @@ def _serve(request, document, *, inline: bool, which: str = "content"):
             rendered = cda.render(handle.read())
         finally:
             handle.close()
-        if not rendered.embedded:
-            raise Http404
-        from io import BytesIO
-
-        handle, mime = BytesIO(rendered.embedded.data), rendered.embedded.media_type
+        attachment = rendered.embedded
+        if attachment is None:
+            index = request.GET.get("piece", "")
+            if not index.isdigit() or int(index) >= len(rendered.attachments):
+                raise Http404
+            attachment = rendered.attachments[int(index)]
+        handle, mime = BytesIO(attachment.data), attachment.media_type
     name = get_valid_filename(doc.title or "document")[:80] or "document"
     filename = f"{name}.{EXTENSIONS.get(mime, 'bin')}"
     response = FileResponse(handle, content_type=mime, as_attachment=not inline, filename=filename)
