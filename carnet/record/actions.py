@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -85,7 +86,7 @@ def _local_path(content) -> Iterator[str]:
 
 def _jsonable(value) -> Any:
     """A dataclass tree as JSON-ready values (dates as ISO strings, empty values dropped)."""
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items() if v not in (None, (), [], "")}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items() if v not in (None, (), [], "")}
@@ -288,10 +289,13 @@ def delete_document(actor, person, document: Document) -> None:
         trace(person, actor, decision, "document.delete", document)
         for stored in (blob, document.preview_blob):
             if stored is not None and not Document.objects.filter(person=person, blob=stored).exists():
-                name = stored.storage_name
                 stored.delete()
-                transaction.on_commit(lambda name=name: vault.storage().delete(name))
+                transaction.on_commit(partial(_forget_file, stored.storage_name))
     document.refresh_from_db()
+
+
+def _forget_file(name: str) -> None:
+    vault.storage().delete(name)
 
 
 # Folders ------------------------------------------------------------------------------------------

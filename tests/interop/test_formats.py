@@ -370,3 +370,20 @@ def test_parser_warnings_that_quote_the_file_never_reach_the_logs(caplog):
         except UnsupportedFormat:
             pass
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+
+
+def test_the_parser_refuses_a_doctype_even_if_the_prolog_check_missed_it(monkeypatch):
+    monkeypatch.setattr(formats, "check_xml_prolog", lambda head: None)
+    assert refusal(EXTERNAL_DTD) == "xml_entities"
+
+
+def test_an_attachment_over_the_xml_text_limit_is_refused_without_building_a_tree():
+    from carnet.interop.cda import read_header, render
+
+    document = cda('<component><nonXMLBody><text mediaType="application/pdf" representation="B64">'
+                   + "QUFB" * (3 * 1024 * 1024) + "</text></nonXMLBody></component>")
+    assert refusal(document) == "xml_too_large"
+    assert read_header(document).body_kind == "non-xml"  # the header is still readable for indexing
+    with pytest.raises(UnsupportedFormat) as caught:
+        render(document)
+    assert caught.value.code == "xml_too_large"
