@@ -28,13 +28,13 @@ from carnet.interop.formats import (
     CHUNK,
     XML_PROLOG_BYTES,
     XSL,
-    Inspection,
     UnsupportedFormat,
-    check_cda_attachment,
+    check_attachment_data,
     check_xml_prolog,
     decode_b64,
     hardened_parser_options,
     safe_xml_parse,
+    xml_refusal,
 )
 from carnet.interop.terminology import Code
 
@@ -184,7 +184,7 @@ def _author(element: etree._Element) -> Author:
     family, given = _person_name(person)
     identifier = _ii(assigned.find("v:id", NS))
     rpps = None
-    if identifier and identifier.root == RPPS_ROOT and (identifier.extension or "").startswith("8"):
+    if identifier and identifier.root == RPPS_ROOT and identifier.extension and identifier.extension.startswith("8"):
         rpps = identifier.extension[1:]
     device = _text(assigned.find("v:assignedAuthoringDevice/v:softwareName", NS))
     display = " ".join(part for part in (given, family) if part) or None
@@ -287,9 +287,8 @@ def read_header(source: Source) -> CdaHeader:
                     return header_from(document, ("non-xml", element.get("mediaType"),
                                                   element.get("representation")), self_presenting)
         parser.close()
-    except etree.XMLSyntaxError:
-        if document is None:
-            raise UnsupportedFormat("xml_invalid") from None
+    except etree.XMLSyntaxError as error:  # before the body: the header itself is broken
+        raise xml_refusal(error) from None
     if document is None:
         raise UnsupportedFormat("xml_not_cda")
     return header_from(document, self_presenting=self_presenting)
@@ -339,12 +338,13 @@ def _find_document(tree: etree._ElementTree) -> tuple[etree._Element, bool]:
 
 
 def _attachment(element: etree._Element, identifier: str | None) -> Attachment | None:
+    """The attachment if it is base64 and passes the upload checks, else None."""
     try:
-        inspection: Inspection | None = check_cda_attachment(element)
-        data = decode_b64(element) if inspection else None
+        data = decode_b64(element)
+        if data is None:
+            return None
+        inspection = check_attachment_data(data, element.get("mediaType"))
     except UnsupportedFormat:
-        return None
-    if inspection is None or data is None:
         return None
     return Attachment(identifier, inspection.mime_type, element.get("mediaType"), data)
 

@@ -12,8 +12,8 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -68,14 +68,10 @@ class _Summary:
 def read_study(path: str | Path) -> DicomStudy:
     """Summarise a DICOM file or a ZIP of DICOM files (see the module docstring)."""
     try:
-        with _quiet():
+        with muted("pydicom"):
             return _read_study(Path(path))
     except Exception:  # unsafe ZIP, unreadable file: an empty study, never an error page
         return DicomStudy()
-
-
-def _quiet() -> AbstractContextManager[None]:
-    return muted("pydicom")
 
 
 def _read_study(path: Path) -> DicomStudy:
@@ -87,7 +83,7 @@ def _read_study(path: Path) -> DicomStudy:
         elif head.startswith(b"PK\x03\x04"):
             archive = open_checked_zip(fh)
             for info, _head in iter_checked_members(archive):
-                _add(summary, lambda info=info: archive.open(info), info.file_size)
+                _add(summary, partial(archive.open, info), info.file_size)
         else:
             return DicomStudy()
         return _finish(summary)  # still inside: the preview reads from the open archive
@@ -176,7 +172,7 @@ def _preview(summary: _Summary) -> bytes | None:
 def render_preview(stream: BinaryIO) -> bytes | None:
     """First frame of one DICOM instance -> 8-bit PNG, at most 512 px on its longest side. None on failure."""
     try:
-        with _quiet():
+        with muted("pydicom"):
             return _render_preview(stream)
     except Exception:
         return None

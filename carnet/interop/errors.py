@@ -24,8 +24,6 @@ MESSAGES = {
     "xml_invalid": _("Ce fichier XML est mal formé."),
     "xml_too_large": _("Ce document XML contient un élément trop volumineux (pièce jointe de plus de 7 Mo)."),
     "xml_not_cda": _("Seuls les documents XML au format CDA R2 (volet CI-SIS) sont acceptés."),
-    "cda_self_presenting": _("Les documents CDA auto-présentables (feuille de style intégrée) ne sont pas "
-                             "acceptés : déposez le document CDA sans feuille de style."),
     "cda_attachment": _("Ce document CDA contient une pièce jointe dans un format non accepté ou dangereux."),
     "image_invalid": _("Cette image est endommagée ou illisible."),
     "image_too_large": _("Cette image a trop de pixels."),

@@ -16,8 +16,12 @@ Part 10, a ZIP holding only DICOM files, plain UTF-8 text. Decisions worth knowi
   or protected by a password, is refused: we will not keep what we cannot check.
 * XML: any ``<!DOCTYPE`` (hence any entity declaration, internal or external) is refused before parsing; lxml
   then runs without network, DTD loading, entity resolution or huge-tree mode, so a text node is limited to
-  10 MB (an embedded PDF of ~7 MB in base64). Self-presenting CDA (an XSLT wrapping the ClinicalDocument) is
-  refused: it is code a browser runs. Base64 attachments of a CDA must themselves pass these checks.
+  10 MB (an embedded PDF of ~7 MB in base64). A self-presenting CDA (the CI-SIS "auto-présentable" form: an
+  XSLT stylesheet carrying the ClinicalDocument) is accepted, because it is an official form that laboratories
+  send and a holder cannot unwrap; Carnet reads it as data and never runs the stylesheet. Like any stored XML
+  (a plain CDA has an ``xml-stylesheet`` instruction too), it must only ever be served as a download
+  (``Content-Disposition: attachment``, ``nosniff``), never inline. Base64 attachments of a CDA must themselves
+  pass these checks.
 * ZIP: entries, total size, compression ratio and overlapping entries are checked on the central directory,
   then enforced again while decompressing every entry. Nested archives, unsafe names (``..``, absolute, drive
   letters, symlinks) and encrypted entries are refused. macOS metadata (``__MACOSX/``, ``.DS_Store``) is
@@ -30,11 +34,12 @@ from __future__ import annotations
 
 import binascii
 import io
+import logging
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +49,7 @@ from carnet.interop.errors import MESSAGES, UnsupportedFormat
 from carnet.interop.logs import muted
 from carnet.interop.zips import check_dicom_head, check_dicom_zip
 
+logger = logging.getLogger(__name__)
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 256 * MiB
 CHUNK = 1 * MiB
@@ -106,7 +112,9 @@ def inspect_stream(fh: BinaryIO, size: int, *, filename: str = "", max_bytes: in
         raise _with_filename_hint(refusal, filename) from None
     except (MemoryError, RecursionError):
         raise UnsupportedFormat("too_large") from None
-    except Exception:  # a checker bug or a library crash on hostile input must not turn into a 500
+    except Exception as error:  # a checker bug or a library crash on hostile input must not turn into a 500
+        # The type only: exception messages from parsers may quote the file, and file content never goes to logs.
+        logger.warning("Upload check failed unexpectedly (%s); file refused", type(error).__name__)
         raise UnsupportedFormat("unknown_format") from None
 
 
@@ -294,7 +302,7 @@ def _check_image(fh: BinaryIO, expected: str) -> None:
 # --- XML / CDA --------------------------------------------------------------------------------------------------
 
 MARKUP_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<[A-Za-z_?!]")
-HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg")
+HTML_MARKER = b"<!doctype html"  # <html> and <svg> roots are refused by _check_root
 
 
 def _looks_like_markup(head: bytes) -> bool:
@@ -338,7 +346,8 @@ def check_xml_prolog(head: bytes) -> None:
         position = end + len(terminator)
 
 
-def _xml_error(error: etree.XMLSyntaxError) -> UnsupportedFormat:
+def xml_refusal(error: etree.XMLSyntaxError) -> UnsupportedFormat:
+    """The refusal for an lxml syntax error: too large, DTD/entities, or malformed."""
     text = str(error)
     if "Resource limit" in text or "XML_PARSE_HUGE" in text:
         return UnsupportedFormat("xml_too_large")
@@ -347,34 +356,31 @@ def _xml_error(error: etree.XMLSyntaxError) -> UnsupportedFormat:
     return UnsupportedFormat("xml_invalid")
 
 
-def _check_root(tag: str) -> None:
+CLINICAL_DOCUMENT = f"{{{V3}}}ClinicalDocument"
+
+
+def _check_root(tag: str) -> bool:
+    """True for a CDA, False for a stylesheet that may carry one (self-presenting); refuse anything else."""
     name = etree.QName(tag)
-    if name.namespace == V3 and name.localname == "ClinicalDocument":
-        return
-    if name.namespace == XSL:
-        raise UnsupportedFormat("cda_self_presenting")
+    if tag == CLINICAL_DOCUMENT:
+        return True
+    if name.namespace == XSL and name.localname in {"stylesheet", "transform"}:
+        return False
     if name.localname.lower() in {"html", "svg"}:
         raise UnsupportedFormat("html")
     raise UnsupportedFormat("xml_not_cda")
 
 
 ATTACHMENT_KINDS = {"pdf", "jpeg", "png", "text"}
-
-
 XML_MEDIA_TYPES = {"application/xml", "text/xml"}
 
 
-def check_cda_attachment(element: etree._Element) -> Inspection | None:
-    """Decode and check a base64 attachment (nonXMLBody/text, observationMedia/value); None if not base64.
+def check_attachment_data(data: bytes, media_type: str | None) -> Inspection:
+    """Check a CDA's decoded base64 attachment (nonXMLBody/text, observationMedia/value) like an upload.
 
     The content decides, not the declared mediaType (official examples declare PNG files as image/jpeg). XML
     attachments (e.g. administrative data next to a retinography report) are allowed when they parse under the
-    hardened rules; they are kept, never rendered."""
-    data = decode_b64(element)
-    return None if data is None else _check_attachment_data(data, element.get("mediaType"))
-
-
-def _check_attachment_data(data: bytes, media_type: str | None) -> Inspection:
+    hardened rules, with kind "xml"; they are kept, never rendered."""
     if (media_type or "").lower() in XML_MEDIA_TYPES or _looks_like_markup(data[:64]):
         try:
             root = safe_xml_parse(data).getroot()
@@ -413,46 +419,65 @@ ATTACHMENT_MAX_CHARS = 10 * MiB  # as lxml without huge_tree: a text node of at 
 class _CdaScan:
     """lxml parser target: sees every element once, keeps only a tag stack and the text of the attachment being
     read, so memory stays flat whatever the size of the document (a pull parser building and clearing a tree
-    was 6 times slower on a 170 MB document)."""
+    was 6 times slower on a 170 MB document). lxml stops at the first exception a callback raises but may then
+    call ``close``, so the refusal is kept and raised again there."""
 
     def __init__(self) -> None:
         self.stack: list[str] = []
+        self.found = False  # a ClinicalDocument: the root, or inside a self-presenting stylesheet
         self.collecting: list[str] | None = None
         self.collected = 0
         self.media_type: str | None = None
+        self.refusal: UnsupportedFormat | None = None
+
+    def refuse(self, refusal: UnsupportedFormat) -> NoReturn:
+        self.refusal = self.refusal or refusal
+        raise self.refusal
 
     def doctype(self, *args: object) -> None:
-        raise UnsupportedFormat("xml_entities")  # belt and braces: check_xml_prolog saw none
+        self.refuse(UnsupportedFormat("xml_entities"))  # belt and braces: check_xml_prolog saw none
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        if not self.stack:
-            _check_root(tag)
-        elif ATTACHMENT_PARENTS.get(self.stack[-1]) == tag and (attrib.get("representation") or "").upper() == "B64":
-            self.collecting, self.collected, self.media_type = [], 0, attrib.get("mediaType")
+        try:
+            if not self.stack:
+                self.found = _check_root(tag)
+            elif tag == CLINICAL_DOCUMENT:
+                self.found = True
+            elif ATTACHMENT_PARENTS.get(self.stack[-1]) == tag and \
+                    (attrib.get("representation") or "").upper() == "B64":
+                self.collecting, self.collected, self.media_type = [], 0, attrib.get("mediaType")
+        except UnsupportedFormat as refusal:
+            self.refuse(refusal)
         self.stack.append(tag)
 
     def data(self, text: str) -> None:
         if self.collecting is not None:
             self.collected += len(text)
             if self.collected > ATTACHMENT_MAX_CHARS:
-                raise UnsupportedFormat("xml_too_large")
+                self.refuse(UnsupportedFormat("xml_too_large"))
             self.collecting.append(text)
 
     def end(self, tag: str) -> None:
         self.stack.pop()
         if self.collecting is not None and self.stack and ATTACHMENT_PARENTS.get(self.stack[-1]) == tag:
-            _check_attachment_data(_b64("".join(self.collecting)), self.media_type)
+            try:
+                check_attachment_data(_b64("".join(self.collecting)), self.media_type)
+            except UnsupportedFormat as refusal:
+                self.refuse(refusal)
             self.collecting = None
 
     def close(self) -> None:
-        return None
+        if self.refusal:
+            raise self.refusal
+        if not self.found:
+            raise UnsupportedFormat("xml_not_cda")
 
 
 def _check_cda(fh: BinaryIO) -> None:
     """Stream-parse the whole document: well-formed, CDA root, every base64 attachment checked."""
     fh.seek(0)
     head = fh.read(XML_PROLOG_BYTES)
-    if any(marker in head[:4096].lower() for marker in HTML_MARKERS):
+    if HTML_MARKER in head[:4096].lower():
         raise UnsupportedFormat("html")
     check_xml_prolog(head)
     fh.seek(0)
@@ -463,7 +488,7 @@ def _check_cda(fh: BinaryIO) -> None:
             parser.feed(chunk)
         parser.close()
     except etree.XMLSyntaxError as error:
-        raise _xml_error(error) from None
+        raise xml_refusal(error) from None
 
 
 def safe_xml_parse(source: str | Path | bytes) -> etree._ElementTree:
@@ -479,7 +504,7 @@ def safe_xml_parse(source: str | Path | bytes) -> etree._ElementTree:
                 fh.seek(0)
                 tree = etree.parse(fh, parser)
     except etree.XMLSyntaxError as error:
-        raise _xml_error(error) from None
+        raise xml_refusal(error) from None
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise UnsupportedFormat("xml_entities")
     return tree

@@ -207,15 +207,15 @@ def format_code_for(kind: str, cda_header: CdaHeader | None = None) -> Code | No
         if cda_header is None:
             return None
         if cda_header.body_kind == "non-xml":
-            media_type = (cda_header.non_xml_media_type or "").lower()
-            code = tables["by_media_type"]["map"].get(media_type)
+            by_media_type: dict[str, str] = tables["by_media_type"]["map"]
+            code = by_media_type.get((cda_header.non_xml_media_type or "").lower())
             return format_code(code) if code else None
         by_template = tables["by_template"]["map"]
         for template in reversed(cda_header.template_ids):  # the document-specific template comes last
             if template in by_template:
                 return format_code(by_template[template])
         return format_code(NOT_REFERENCED_CDA)
-    media_type = KIND_MEDIA_TYPE.get(kind)
-    if media_type is None:
+    kind_media_type = KIND_MEDIA_TYPE.get(kind)
+    if kind_media_type is None:
         return None
-    return format_code(tables["by_media_type"]["map"][media_type])
+    return format_code(tables["by_media_type"]["map"][kind_media_type])

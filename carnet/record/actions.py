@@ -11,7 +11,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carnet.interop import cda, dicom, terminology
-from carnet.interop.formats import UnsupportedFormat, inspect_file
+from carnet.interop.formats import UnsupportedFormat, inspect_bytes, inspect_file
 from carnet.notifications import actions as notifications
 from carnet.notifications.enums import Kind
 from carnet.sharing.events import authorise, record
@@ -63,25 +63,41 @@ def trace(person, actor, decision: Decision, action: str, document: Document | N
 
 
 @contextmanager
-def _local_path(content) -> Iterator[str]:
-    """A path on disk for the content: Django's temporary upload file, or a copy streamed to one."""
+def _local_source(content) -> Iterator[str | bytes]:
+    """The content as a path on disk (Django's temporary upload file, or a copy streamed to one) when it
+    is large, or as bytes when it is small and already in memory (saves a write and a read)."""
     if hasattr(content, "temporary_file_path"):
         yield content.temporary_file_path()
+        return
+    if isinstance(content, bytes | bytearray):
+        yield bytes(content)
+        return
+    if hasattr(content, "seek"):
+        content.seek(0)
+    size = getattr(content, "size", None)
+    if size is not None and size <= settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+        yield content.read()
         return
     handle = tempfile.NamedTemporaryFile(prefix="carnet-upload-", delete=False)  # noqa: SIM115
     try:
         with handle:
-            if isinstance(content, bytes | bytearray):
-                handle.write(content)
-            else:
-                if hasattr(content, "seek"):
-                    content.seek(0)
-                chunks = content.chunks() if hasattr(content, "chunks") else iter(lambda: content.read(1 << 20), b"")
-                for chunk in chunks:
-                    handle.write(chunk)
+            chunks = content.chunks() if hasattr(content, "chunks") else iter(lambda: content.read(1 << 20), b"")
+            for chunk in chunks:
+                handle.write(chunk)
         yield handle.name
     finally:
         os.unlink(handle.name)
+
+
+@contextmanager
+def _as_path(source: str | bytes) -> Iterator[str]:
+    if isinstance(source, str):
+        yield source
+        return
+    with tempfile.NamedTemporaryFile(prefix="carnet-upload-") as handle:
+        handle.write(source)
+        handle.flush()
+        yield handle.name
 
 
 def _jsonable(value) -> Any:
@@ -107,26 +123,27 @@ def _aware(value: dt.datetime | dt.date | None) -> dt.datetime | None:
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
-def _inspect(path: str) -> tuple[Any, dict, Any, bytes | None]:
+def _inspect(source: str | bytes) -> tuple[Any, dict, Any, bytes | None]:
     """Format check by content, then what the content itself says (CDA header, DICOM study)."""
-    size = os.path.getsize(path)
+    size = os.path.getsize(source) if isinstance(source, str) else len(source)
     if size > settings.CARNET_MAX_DOCUMENT_BYTES:
         raise RecordError(_("Ce fichier est trop volumineux."), field="file", code="too_large")
     try:
-        inspection = inspect_file(path)
+        inspection = inspect_file(source) if isinstance(source, str) else inspect_bytes(source)
     except UnsupportedFormat as exc:
         raise RecordError(exc.message, field="file", code=exc.code) from None
     details: dict = {}
     header, preview = None, None
     if inspection.kind == DocumentFormat.CDA:
         try:
-            header = cda.read_header(path)
+            header = cda.read_header(source)
         except (UnsupportedFormat, ValueError) as exc:
             raise RecordError(_("Ce document CDA est illisible : %(reason)s") % {"reason": getattr(exc, "message", "")},
                               field="file", code="bad_cda") from None
         details["cda"] = _jsonable(header)
     elif inspection.kind in (DocumentFormat.DICOM, DocumentFormat.DICOM_ZIP):
-        study = dicom.read_study(path)
+        with _as_path(source) as path:
+            study = dicom.read_study(path)
         preview = study.preview_png
         details["dicom"] = _jsonable(dataclasses.replace(study, preview_png=None))
     return inspection, details, header, preview
@@ -144,8 +161,8 @@ def add_document(
         existing = Document.objects.of(person).filter(unique_id=unique_id).first()
         if existing is not None:
             return existing  # re-sent: idempotent
-    with _local_path(content) as path:
-        inspection, details, header, preview = _inspect(path)
+    with _local_source(content) as data:
+        inspection, details, header, preview = _inspect(data)
         if header is not None:
             type_code = type_code or (header.type.code if header.type else "")
             title = title or header.title or ""
@@ -165,7 +182,7 @@ def add_document(
         if author is None:
             kind = AuthorKind.HOLDER if actor is None or actor.pk == person.pk else AuthorKind.REPRESENTATIVE
             author = Author(kind, actor.full_name if actor else "")
-        with vault.atomic(), open(path, "rb") as stream:
+        with vault.atomic(), (open(data, "rb") if isinstance(data, str) else nullcontext(data)) as stream:
             blob = vault.store(person, stream)
             preview_blob = vault.store(person, preview) if preview else None
             document = Document.objects.create(

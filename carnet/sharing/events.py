@@ -11,7 +11,7 @@ def record(
     person, *, actor, role: str, action: str, allowed: bool = True, reason: str = "", subject: str = ""
 ) -> AccessEvent:
     """Append an event to `person`'s chain; the person row lock orders that person's events."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction: part of it, no savepoint
         Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
         last = AccessEvent.objects.filter(person=person).order_by("-sequence").only("sequence", "hash").first()
         event = AccessEvent(

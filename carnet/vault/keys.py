@@ -2,6 +2,7 @@
 
 import base64
 import os
+import time
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -53,8 +54,31 @@ def unwrap(person_uuid, key_id: str, wrapped: bytes) -> bytes:
     return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _aad(person_uuid, key_id))
 
 
+_cache: dict[int, tuple[float, bytes]] = {}
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 4096
+
+
+def forget_data_key(person_id: int) -> None:
+    """Drop a cached key (crypto-shredding calls this; other processes forget within CACHE_SECONDS)."""
+    _cache.pop(person_id, None)
+
+
 def data_key_for(person) -> bytes:
-    """The person's data key, created on first use."""
+    """The person's data key, created on first use; unwrapped keys stay in memory for a minute, so a
+    burst of writes for one person reads and unwraps the key once."""
+    now = time.monotonic()
+    cached = _cache.get(person.pk)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    key = _load_or_create(person)
+    if len(_cache) >= CACHE_SIZE:
+        _cache.clear()
+    _cache[person.pk] = (now, key)
+    return key
+
+
+def _load_or_create(person) -> bytes:
     row = DataKey.objects.filter(person_id=person.pk).first()
     if row is None:
         key = AESGCM.generate_key(bit_length=256)

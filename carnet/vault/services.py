@@ -135,14 +135,12 @@ def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
     if counted.size == 0:
         raise ValueError("empty content")
     digest = counted.sha256.hexdigest()
-    existing = Blob.objects.filter(person_id=person.pk, sha256=digest).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                return Blob.objects.create(uuid=blob_id, person_id=person.pk, sha256=digest,
-                                           size=counted.size, storage_name=name)
-        except IntegrityError:  # the same content stored concurrently
-            existing = Blob.objects.get(person_id=person.pk, sha256=digest)
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(uuid=blob_id, person_id=person.pk, sha256=digest,
+                                       size=counted.size, storage_name=name)
+    except IntegrityError:  # this person already has these bytes: keep one copy
+        existing = Blob.objects.get(person_id=person.pk, sha256=digest)
     pending.remove(name)
     target.delete(name)
     return existing

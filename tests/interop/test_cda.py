@@ -38,6 +38,16 @@ def test_every_sample_renders_with_titled_sections(path):
     assert rendered.header == read_header(path)
 
 
+WITH_PDF = [p for p in SAMPLES if b'mediaType="application/pdf"' in p.read_bytes()]
+
+
+@pytest.mark.parametrize("path", WITH_PDF, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_sample_carrying_a_pdf_renders_it_as_a_pdf(path):
+    rendered = render(path)
+    pdfs = [a for a in rendered.attachments if a.media_type == "application/pdf"]
+    assert pdfs and all(a.data.startswith(b"%PDF") for a in pdfs)
+
+
 def test_cse_cs8_header_field_by_field():
     header = read_header(CDA_30 / "CSE-CS8_2024.01.xml")
     assert header.document_id == InstanceId("1.2.250.1.213.1.1.1.5.1.2024.1.1")

@@ -96,3 +96,13 @@ def test_an_unsafe_zip_gives_an_empty_study_rather_than_an_error(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("../evil.dcm", dicom_file("CT_small.dcm").read_bytes())
     assert read_study(path) == DicomStudy()
+
+
+def test_a_dicomdir_is_an_index_not_an_image(tmp_path):
+    path = tmp_path / "cd.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(dicom_file("dicomdirtests/DICOMDIR"), "DICOMDIR")
+        archive.write(dicom_file("CT_small.dcm"), "IMAGES/IM0001")
+    assert inspect_file(path).entries == 2  # both are DICOM Part 10 files
+    study = read_study(path)
+    assert (study.instance_count, study.image_count, study.modality) == (1, 1, "CT")

@@ -226,8 +226,11 @@ def test_malformed_xml_is_refused():
     assert refusal(b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>') == "xml_invalid"
 
 
-def test_a_self_presenting_cda_is_refused_as_an_upload():
-    assert refusal((CDA_30 / "CANCER-PPS_2022.01_Autopresentable.xml").read_bytes()) == "cda_self_presenting"
+def test_a_self_presenting_cda_is_accepted_but_a_bare_stylesheet_is_not():
+    assert inspect_file(CDA_30 / "CANCER-PPS_2022.01_Autopresentable.xml").kind == "cda"
+    stylesheet = (b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+                  b'<xsl:template match="/"><html><script>alert(1)</script></html></xsl:template></xsl:stylesheet>')
+    assert refusal(stylesheet) == "xml_not_cda"
 
 
 def test_a_cda_whose_attachment_is_dangerous_is_refused():

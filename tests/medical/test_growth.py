@@ -34,6 +34,8 @@ def test_the_chart_places_the_child_values():
 
 def test_no_reference_outside_the_tables():
     with pytest.raises(growth.NoReference):
-        growth.lms_at("weight", "M", 100)
+        growth.lms_at("weight", "M", 130)  # WHO weight-for-age stops at 10 years
     with pytest.raises(growth.NoReference):
-        growth.table("height", "M")
+        growth.lms_at("head", "M", 61)  # head circumference: 0–5 years only
+    with pytest.raises(growth.NoReference):
+        growth.table("waist", "M")

@@ -236,3 +236,42 @@ def test_filters_by_category_source_author_date_and_text(holder):
     assert found(type="DOCPAT05") == [mine]
     assert found(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 31)) == [mine]
     assert found(sort="title") == [mine, theirs]
+
+
+def test_a_large_zipped_dicom_study_is_filed_in_bounded_memory(holder, tmp_path):
+    """60+ MB of images through the whole upload path (format check, study facts, preview, vault)."""
+    import tracemalloc
+    import zipfile
+
+    import numpy as np
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+    from pydicom import dcmread
+    from pydicom.uid import generate_uid
+
+    base = dcmread(get_testdata_file("CT_small.dcm"))
+    archive = tmp_path / "etude.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for index in range(8):
+            base.SOPInstanceUID = generate_uid()
+            base.Rows = base.Columns = 2048
+            base.PixelData = np.random.default_rng(index).integers(0, 4000, (2048, 2048), dtype=np.uint16).tobytes()
+            target = tmp_path / f"im{index}.dcm"
+            base.save_as(target)
+            zipped.write(target, f"ETUDE/IM{index:04d}")
+            target.unlink()
+    size = archive.stat().st_size
+    assert size > 60 * 1024 * 1024
+    upload = TemporaryUploadedFile("etude.zip", "application/zip", size, None)
+    with archive.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            upload.write(chunk)
+    upload.seek(0)
+    me = holder.person
+    tracemalloc.start()
+    doc = actions.add_document(me, me, content=upload, filename="etude.zip", type_code="DOCPAT04")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    upload.close()
+    assert doc.format == "dicom-zip" and doc.size == size
+    assert doc.details["dicom"]["image_count"] == 8
+    assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.0f} MiB upload"

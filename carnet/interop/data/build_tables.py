@@ -39,6 +39,7 @@ A10_SYSTEM = {"https://mos.esante.gouv.fr/NOS/TRE_A06-FormatCodeComplementaire/F
 def read_svs(path: Path) -> dict:
     root = ET.parse(path).getroot()  # noqa: S314 - trusted, local ANS files only
     value_set = root.find(f"{SVS}ValueSet")
+    assert value_set is not None, path
     concepts = [{"code": c.get("code"), "system": c.get("codeSystem"), "label": c.get("displayName")}
                 for c in root.iter(f"{SVS}Concept")]
     return {"name": path.stem, "oid": value_set.get("id"), "version": value_set.get("dateMaj"),
