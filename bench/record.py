@@ -435,7 +435,7 @@ def api_steps(files: list[bytes]) -> dict[str, float]:
     from carnet.sharing.policy import Role
 
     person, token = active_person(4, with_token=True)
-    timings: dict[str, list[float]] = {"bearer token lookup": [], "temporary file + format check": [],
+    timings: dict[str, list[float]] = {"bearer token lookup": [], "format check": [],
                                        "access event (record)": [], "add_document() without the API": []}
 
     def timed(name, func):
@@ -448,8 +448,8 @@ def api_steps(files: list[bytes]) -> dict[str, float]:
     for i, data in enumerate(files):
         timed("bearer token lookup", lambda: device_for_token(token))
         upload = SimpleUploadedFile("document.pdf", data, "application/pdf")
-        with actions._local_path(upload) as path:
-            timed("temporary file + format check", lambda path=path: actions._inspect(path))
+        with actions._local_source(upload) as source:
+            timed("format check", lambda source=source: actions._inspect(source))
         timed("access event (record)", lambda: record(person, actor=person, role=Role.HOLDER, action="bench.step"))
         upload.seek(0)
         timed("add_document() without the API", lambda upload=upload, i=i: actions.add_document(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carnet.interop.cda import parse_ts, read_header, render
-from carnet.interop.dicom import read_study
+from carnet.interop.dicom import DicomStudy, read_study
 from carnet.interop.formats import Inspection, UnsupportedFormat, inspect_bytes
 from tests.interop.builders import cda, pdf, structured
 
@@ -83,4 +83,4 @@ def test_timestamps_parse_or_are_none(value):
 def test_read_study_never_raises(tmp_path, tail):
     path = tmp_path / "x.dcm"
     path.write_bytes(bytes(128) + b"DICM" + tail)
-    assert read_study(path).preview_png is None or True
+    assert isinstance(read_study(path), DicomStudy)
