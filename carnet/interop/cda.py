@@ -41,7 +41,8 @@ from carnet.interop.terminology import Code
 V3 = "urn:hl7-org:v3"
 NS = {"v": V3}
 PARIS = ZoneInfo("Europe/Paris")
-INS_ROOTS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11", "1.2.250.1.213.1.4.13")
+# Matricule INS: NIR and NIA, production (.8, .9) and test (.10, .11) OIDs.
+INS_ROOTS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 RPPS_ROOT = "1.2.250.1.71.4.2.1"  # national PS identifier: "8" + RPPS number ("0" + ADELI for the others)
 
 Source = str | Path | bytes

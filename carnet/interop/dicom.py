@@ -22,7 +22,6 @@ from carnet.interop.zips import is_dicom_head, iter_checked_members, open_checke
 
 PREVIEW_MAX_SIDE = 512
 PREVIEW_MAX_FRAME_BYTES = 64 * 1024 * 1024  # decoded size of the one frame we turn into a preview
-PREVIEW_MAX_MEMBER_BYTES = 128 * 1024 * 1024  # a ZIP member is read into memory only for the preview
 DEFER_SIZE = "256 KB"
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 
@@ -150,21 +149,16 @@ def _finish(summary: _Summary) -> DicomStudy:
 
 
 def _preview(summary: _Summary) -> bytes | None:
-    """The middle image of the largest series: for a CT or MR stack, a representative slice."""
+    """The middle image of the largest series: for a CT or MR stack, a representative slice. Read straight from
+    the file or the ZIP member (seekable), never copied whole into memory."""
     if not summary.images:
         return None
     by_series = Counter(image.series for image in summary.images)
     series = by_series.most_common(1)[0][0]
     stack = sorted((i for i in summary.images if i.series == series), key=lambda i: i.number)
-    chosen = stack[len(stack) // 2]
-    if chosen.size > PREVIEW_MAX_MEMBER_BYTES:
-        return None
     try:
-        with chosen.opener() as stream:
-            data = stream.read(PREVIEW_MAX_MEMBER_BYTES + 1)
-        if len(data) > PREVIEW_MAX_MEMBER_BYTES:
-            return None
-        return render_preview(io.BytesIO(data))
+        with stack[len(stack) // 2].opener() as stream:
+            return render_preview(stream)
     except Exception:
         return None
 
@@ -193,6 +187,10 @@ def _render_preview(stream: BinaryIO) -> bytes | None:
     frames = int(meta.get("NumberOfFrames") or 1)
     stream.seek(0)
     array = pixel_array(stream, ds_out=Dataset(), index=0 if frames > 1 else None)
+    # Subsample before any float arithmetic: a 2048 x 2048 CT frame would otherwise cost ~100 MB in float64
+    # copies for a 512 px thumbnail. Nearest-neighbour striding is enough for a preview.
+    step = max(1, -(-max(rows, columns) // PREVIEW_MAX_SIDE))
+    array = np.ascontiguousarray(array[::step, ::step])
     photometric = str(meta.get("PhotometricInterpretation") or "").upper()
     if samples == 1 and photometric.startswith("MONOCHROME"):
         array = apply_modality_lut(array, meta)

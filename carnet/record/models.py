@@ -43,7 +43,8 @@ class Document(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="documents")
+    # No index of its own: the composite indexes below all start with person.
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="documents", db_index=False)
     blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     preview_blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # what it is

@@ -5,6 +5,7 @@ the policy and trace; this module only shapes requests and answers."""
 import datetime as dt
 from uuid import UUID
 
+from django.db.models import F
 from django.http import FileResponse, HttpRequest
 from django.utils.text import get_valid_filename
 from ninja import File, Form, Query, Router, Schema, Status
@@ -125,8 +126,9 @@ def document_out(doc: Document) -> dict:
         "act_date": doc.act_date, "created_at": doc.created_at, "source": doc.source,
         "author_kind": doc.author_kind, "author_label": doc.author_label, "format": doc.format,
         "mime_type": doc.mime_type, "size": doc.size, "sha256": doc.sha256, "status": doc.status,
-        "version": doc.version, "replaces": doc.replaces.uuid if doc.replaces_id else None,
-        "folder": doc.folder.uuid if doc.folder_id else None,
+        "version": doc.version,
+        "replaces": getattr(doc, "replaces_uuid", None) or (doc.replaces.uuid if doc.replaces_id else None),
+        "folder": getattr(doc, "folder_uuid", None) or (doc.folder.uuid if doc.folder_id else None),
         "masked_to_professionals": doc.masked_to_professionals,
         "hidden_from_representatives": doc.hidden_from_representatives, "holder_owned": doc.holder_owned,
     }
@@ -162,7 +164,8 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
     query = DocumentFilters(q=filters.q[:100], category=filters.category, type=filters.type, source=filters.source,
                             author=filters.author[:100], date_from=filters.date_from, date_to=filters.date_to,
                             folder=filters.folder, sort=filters.sort)
-    documents = search_documents(target, decision.role, query).select_related("folder", "replaces")
+    documents = search_documents(target, decision.role, query).annotate(
+        folder_uuid=F("folder__uuid"), replaces_uuid=F("replaces__uuid"))
     count = documents.count()
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
