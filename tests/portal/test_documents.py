@@ -170,9 +170,10 @@ def test_tampered_document_is_never_served(signed_in, settings):
 
 def test_cda_with_a_pdf_body_or_attachments_shows_them(signed_in):
     client, me = signed_in
-    # a non-XML body (the whole document is an embedded PDF)
-    unstructured = (CDA_30 / "CANCER-PPS_2022.01_Autopresentable.xml").read_bytes()
-    doc = actions.add_document(me, me, content=unstructured, filename="pps.xml")
+    # a non-XML body (the whole document is an embedded PDF): no published sample has one, so built here
+    from tests.interop.builders import cda, non_xml
+
+    doc = actions.add_document(me, me, content=cda(non_xml(make_pdf("Compte rendu"))), filename="cr.xml")
     page = client.get(f"/documents/{doc.uuid}/").content.decode()
     assert f"/documents/{doc.uuid}/pdf/" in page
     embedded = client.get(f"/documents/{doc.uuid}/pdf/")
@@ -200,3 +201,15 @@ def test_dicom_study_shows_its_facts_and_preview(signed_in):
     assert "CT" in page and f"/documents/{doc.uuid}/apercu/" in page
     preview = client.get(f"/documents/{doc.uuid}/apercu/")
     assert preview["Content-Type"] == "image/png" and b"".join(preview.streaming_content).startswith(b"\x89PNG")
+
+
+def test_self_presenting_cda_is_read_as_data_and_only_downloaded(signed_in):
+    """ci-sis-3.0/CANCER-PPS_2022.01_Autopresentable.xml: an XSLT stylesheet carrying the CDA."""
+    client, me = signed_in
+    doc = actions.add_document(me, me, content=(CDA_30 / "CANCER-PPS_2022.01_Autopresentable.xml").read_bytes(),
+                               filename="pps.xml")
+    assert doc.format == "cda" and doc.details["cda"]["self_presenting"] is True
+    page = client.get(f"/documents/{doc.uuid}/").content.decode()
+    assert "carnet-cda-section" in page and "xsl:" not in page
+    raw = client.get(f"/documents/{doc.uuid}/contenu/")
+    assert raw["Content-Disposition"].startswith("attachment") and raw["X-Content-Type-Options"] == "nosniff"
