@@ -172,12 +172,40 @@ def _deny_pdf_name(name: str) -> None:
         raise UnsupportedFormat(code)
 
 
-def _scan_pdf_names(buffer: bytes) -> None:
+def _scan_pdf_names(buffer: bytes, inside=None) -> None:
+    """Refuse a denied name in ``buffer``; ``inside(offset)`` may say that a hit lies in data no reader parses."""
     for match in PDF_NAME.finditer(buffer):
         raw = match.group(1)
         if b"#" in raw:
             raw = PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-        _deny_pdf_name(raw.decode("latin-1"))
+        name = raw.decode("latin-1")
+        if PDF_DENIED.get(name) and inside is not None and inside(match.start()):
+            continue
+        _deny_pdf_name(name)
+
+
+def _stream_dictionary(fh: BinaryIO, keyword_at: int) -> bytes:
+    """The object header and dictionary just before a ``stream`` keyword (from the last ``obj``)."""
+    start = max(0, keyword_at - 4096)
+    fh.seek(start)
+    before = fh.read(keyword_at - start)
+    cut = before.rfind(b"obj")
+    return before[cut:] if cut >= 0 else before
+
+
+def _in_opaque_payload(fh: BinaryIO, position: int) -> bool:
+    """Is ``position`` inside the payload of an encoded stream that is not an object stream? Such bytes
+    (compressed page contents, images, fonts) are data no PDF reader interprets as objects, and random
+    image bytes contain ``/JS`` about once in a thousand files: a hit there is not active content.
+    Uncompressed payloads and object streams are never opaque (a reader may parse objects from them)."""
+    start = max(0, position - 8 * MiB)
+    fh.seek(start)
+    window = fh.read(position - start)
+    opened = max(m.start() for m in PDF_STREAM.finditer(window)) if PDF_STREAM.search(window) else -1
+    if opened < 0 or window.rfind(b"endstream") > opened:
+        return False
+    dictionary = _stream_dictionary(fh, start + opened)
+    return b"/Filter" in dictionary and b"/ObjStm" not in dictionary
 
 
 def check_pdf(fh: BinaryIO) -> None:
@@ -198,12 +226,14 @@ def _scan_pdf_raw(fh: BinaryIO) -> None:
         if not chunk:
             break
         buffer, base = carry + chunk, position - len(carry)
-        _scan_pdf_names(buffer)
+        _scan_pdf_names(buffer, lambda offset, base=base: _in_opaque_payload(fh, base + offset))
         for match in PDF_STREAM.finditer(buffer):
             start = base + match.end()
             if start not in done and budget[0] > 0:
                 done.add(start)
-                _scan_flate_stream(fh, start, budget)
+                # Only object streams hold objects; other streams' inflated bytes are data (see above).
+                if b"/ObjStm" in _stream_dictionary(fh, base + match.start()):
+                    _scan_flate_stream(fh, start, budget)
         position += len(chunk)
         carry = buffer[-256:]
 

@@ -19,14 +19,26 @@ def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
+_found: dict[tuple, list[logging.Logger]] = {}
+
+
+def _loggers(prefixes: tuple[str, ...], modules: int, existing: int) -> list[logging.Logger]:
+    """Every logger under the prefixes; recomputed only when modules or loggers were added (cheap per call)."""
+    key = (prefixes, modules, existing)
+    if key not in _found:
+        known = {*logging.root.manager.loggerDict, *sys.modules}
+        names = [n for n in known if any(n == prefix or n.startswith(prefix + ".") for prefix in prefixes)]
+        _found.clear()
+        _found[key] = [logging.getLogger(name) for name in {*names, *prefixes}]
+    return _found[key]
+
+
 @contextmanager
 def muted(*prefixes: str) -> Iterator[None]:
     """Drop log records and warnings from the libraries under ``prefixes`` for the duration of the block."""
     # Loggers are created lazily (``getLogger(__name__)`` at the first warning), so include every imported
     # module of the library, not only the loggers that exist already.
-    known = {*logging.root.manager.loggerDict, *sys.modules}
-    names = [name for name in known if any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)]
-    loggers = [logging.getLogger(name) for name in {*names, *prefixes}]
+    loggers = _loggers(prefixes, len(sys.modules), len(logging.root.manager.loggerDict))
     for logger in loggers:
         logger.addFilter(_drop)
     try:

@@ -77,9 +77,10 @@ def pdf(objects: dict[int, bytes] | None = None, *, packed: tuple[int, ...] = ()
     return bytes(out)
 
 
-def flate_stream(body: bytes) -> bytes:
+def flate_stream(body: bytes, *, object_stream: bool = False) -> bytes:
     data = zlib.compress(body)
-    return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    kind = b"/Type /ObjStm /N 1 /First 0 " if object_stream else b""
+    return b"<< %s/Length %d /Filter /FlateDecode >>\nstream\n" % (kind, len(data)) + data + b"\nendstream"
 
 
 def reportlab_pdf(text: str = "Compte rendu de consultation") -> bytes:

@@ -140,8 +140,19 @@ def test_javascript_behind_a_filter_chain_is_found_by_the_structural_pass(monkey
 def test_javascript_in_an_object_no_xref_lists_is_found_by_the_raw_passes(monkeypatch):
     monkeypatch.setattr(formats, "_scan_pdf_objects", lambda fh: None)
     assert refusal(pdf(orphans=(JS_ACTION,))) == "pdf_javascript"
-    assert refusal(pdf(orphans=(flate_stream(JS_ACTION),))) == "pdf_javascript"
+    assert refusal(pdf(orphans=(flate_stream(JS_ACTION, object_stream=True),))) == "pdf_javascript"
     assert refusal(pdf({1: CATALOG_WITH_ACTION, 4: JS_ACTION}, packed=(1, 2, 3, 4))) == "pdf_javascript"
+
+
+def test_denied_names_inside_compressed_page_or_image_data_are_not_active_content():
+    """Random compressed bytes contain "/JS" about once per thousand 100 kB files: those PDFs are valid."""
+    image = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray " \
+            b"/Filter /DCTDecode /Length 24 >>\nstream\n\x00\x01/JS\n/JavaScript\x02\x03/Launch\x04\nendstream"
+    assert formats.inspect_bytes(pdf({5: image})).kind == "pdf"
+    inflated_text = flate_stream(b"BT /F1 12 Tf (/JS in a page's text) Tj ET /JavaScript")
+    assert formats.inspect_bytes(pdf({5: inflated_text})).kind == "pdf"
+    plain = b"<< /Length 30 >>\nstream\n9 0 obj << /S /JavaScript >>\nendstream"
+    assert refusal(pdf({5: plain})) == "pdf_javascript"  # uncompressed: a repairing reader might parse it
 
 
 @pytest.mark.parametrize("page, code", [
