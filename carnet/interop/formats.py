@@ -164,6 +164,9 @@ PDF_DENIED = {
     "EmbeddedFile": "pdf_embedded_file", "EmbeddedFiles": "pdf_embedded_file", "RichMedia": "pdf_embedded_file",
 }
 PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# A quick pre-filter: a buffer can only hold a denied name if one is spelt out or a name uses # escapes.
+PDF_SUSPECT = re.compile(rb"/(?:" + b"|".join(re.escape(n.encode()) for n in sorted(PDF_DENIED, key=len, reverse=True))
+                         + rb")(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#")
 
 
 def _deny_pdf_name(name: str) -> None:
@@ -174,6 +177,8 @@ def _deny_pdf_name(name: str) -> None:
 
 def _scan_pdf_names(buffer: bytes, inside=None) -> None:
     """Refuse a denied name in ``buffer``; ``inside(offset)`` may say that a hit lies in data no reader parses."""
+    if not PDF_SUSPECT.search(buffer):
+        return
     for match in PDF_NAME.finditer(buffer):
         raw = match.group(1)
         if b"#" in raw:
