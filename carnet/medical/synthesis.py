@@ -4,6 +4,7 @@ publish into their documents (type DOCPAT08) so that authorised professionals ca
 import io
 
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -18,7 +19,7 @@ from .sections import SPECS
 from .storage import unseal_json
 
 
-def _escape(text: str) -> str:
+def _escape(text: str | Promise) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
 
 

@@ -16,7 +16,8 @@ from .models import Document
 
 DEMO_DOCUMENTS = [
     # type code, title, author kind, author, source
-    ("11488-4", "Compte rendu de consultation", AuthorKind.PROFESSIONAL, "Dr Claire Fontaine", DocumentSource.PROFESSIONAL),
+    ("11488-4", "Compte rendu de consultation", AuthorKind.PROFESSIONAL, "Dr Claire Fontaine",
+     DocumentSource.PROFESSIONAL),
     ("11502-2", "Bilan sanguin", AuthorKind.ORGANISATION, "Laboratoire des Tilleuls", DocumentSource.PROFESSIONAL),
     ("18748-4", "Radiographie du poignet", AuthorKind.PROFESSIONAL, "Dr Hugo Marchand", DocumentSource.PROFESSIONAL),
     ("57833-6", "Ordonnance", AuthorKind.PROFESSIONAL, "Dr Claire Fontaine", DocumentSource.PROFESSIONAL),

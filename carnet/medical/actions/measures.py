@@ -23,7 +23,7 @@ from ..errors import MedicalError
 from ..measures import MEASURES, Measure, bmi
 from ..models import MeasureTarget, ProfileEntry
 from ..sections import SPECS
-from ..sections.observations import measure_values
+from ..sections.observations import MeasureSpec, measure_values
 from ..storage import unseal_json
 from .entries import EntryNotFound, _store
 
@@ -39,6 +39,12 @@ class Point:
     comment: str = ""
 
 
+def _spec() -> MeasureSpec:
+    spec = SPECS[Section.MEASURES]
+    assert isinstance(spec, MeasureSpec)
+    return spec
+
+
 def measure_or_error(key: str) -> Measure:
     if key not in MEASURES:
         raise MedicalError(_("Mesure inconnue."), "measure")
@@ -47,7 +53,7 @@ def measure_or_error(key: str) -> Measure:
 
 def add_measure(actor, person: Person, data: dict, *, _decision=None) -> ProfileEntry:
     decision = _decision or authorise(actor, Action.WRITE_RECORD, person)
-    spec = SPECS[Section.MEASURES]
+    spec = _spec()
     built = spec.build(person, data)
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).first()
@@ -60,7 +66,7 @@ def add_measure(actor, person: Person, data: dict, *, _decision=None) -> Profile
 
 def update_measure(actor, person: Person, entry: ProfileEntry, data: dict, *, _decision=None) -> ProfileEntry:
     decision = _decision or authorise(actor, Action.WRITE_RECORD, person)
-    spec = SPECS[Section.MEASURES]
+    spec = _spec()
     data = {**data, "measure": entry.category}  # a weight stays a weight
     built = spec.build(person, data)
     entry.version += 1
@@ -70,35 +76,37 @@ def update_measure(actor, person: Person, entry: ProfileEntry, data: dict, *, _d
     return entry
 
 
-def _values(person: Person, key: str) -> list[tuple[ProfileEntry, float]]:
+def _values(person: Person, key: str) -> list[tuple[ProfileEntry, dt.datetime, float]]:
+    """Each measure of that kind with its date and first value, oldest first (a measure always has a date)."""
     rows = ProfileEntry.objects.filter(person=person, section=Section.MEASURES, category=key).order_by("effective")
-    return [(e, measure_values(unseal_json(person, e.resource))[0]) for e in rows]
+    return [(e, e.effective, measure_values(unseal_json(person, e.resource))[0])
+            for e in rows if e.effective is not None]
 
 
 def recompute_bmi(actor, person: Person, *, role=Role.HOLDER) -> None:
     """Bring every weight's BMI in line with the heights; called inside the writer's transaction."""
-    spec = SPECS[Section.MEASURES]
+    spec = _spec()
     heights = _values(person, HEIGHT)
     existing = {e.derived_from_id: e for e in ProfileEntry.objects.filter(
         person=person, section=Section.MEASURES, category=BMI)}
-    for weight, kilos in _values(person, WEIGHT):
-        before = [h for h in heights if h[0].effective <= weight.effective]
-        after = [h for h in heights if weight.effective < h[0].effective <= weight.effective + HEIGHT_GRACE]
+    for weight, weighed, kilos in _values(person, WEIGHT):
+        before = [h for h in heights if h[1] <= weighed]
+        after = [h for h in heights if weighed < h[1] <= weighed + HEIGHT_GRACE]
         height = before[-1] if before else (after[0] if after else None)
         current = existing.pop(weight.pk, None)
         if height is None:
             if current:
                 current.delete()
             continue
-        value = bmi(Decimal(str(kilos)), Decimal(str(height[1])))
+        value = bmi(Decimal(str(kilos)), Decimal(str(height[2])))
         if not MEASURES[BMI].low <= value <= MEASURES[BMI].high:
             if current:
                 current.delete()
             continue
         if current and Decimal(str(measure_values(unseal_json(person, current.resource))[0])) == value \
-                and current.effective == weight.effective:
+                and current.effective == weighed:
             continue
-        built = spec.build(person, {"measure": BMI, "value": value, "when": weight.effective},
+        built = spec.build(person, {"measure": BMI, "value": value, "when": weighed},
                            derived_from=[f"Observation/{weight.uuid}", f"Observation/{height[0].uuid}"])
         entry = current or ProfileEntry(person=person, uuid=uuid_module.uuid4(), section=Section.MEASURES,
                                         version=0, derived_from=weight)
@@ -117,6 +125,8 @@ def series(actor, person: Person, key: str, *, since: dt.datetime | None = None)
         rows = rows.filter(effective__gte=since)
     points = []
     for entry in rows.order_by("effective", "pk"):
+        if entry.effective is None:  # never for a measure (its spec requires the date); cannot be plotted
+            continue
         resource = unseal_json(person, entry.resource)
         note = "\n".join(n.get("text", "") for n in resource.get("note") or [])
         points.append(Point(entry.effective, measure_values(resource), entry.uuid, note))
@@ -126,15 +136,16 @@ def series(actor, person: Person, key: str, *, since: dt.datetime | None = None)
 def latest_measures(actor, person: Person) -> dict[str, Point]:
     """The latest value of each measure (the dashboard tiles)."""
     authorise(actor, Action.READ_RECORD, person)
-    latest: dict[str, ProfileEntry] = {}
+    latest: dict[str, tuple[dt.datetime, ProfileEntry]] = {}
     rows = (ProfileEntry.objects.filter(person=person, section=Section.MEASURES)
             .order_by("category", "-effective", "-pk").defer("resource"))
     for entry in rows:
-        latest.setdefault(entry.category, entry)
+        if entry.effective is not None:  # never None for a measure (its spec requires the date)
+            latest.setdefault(entry.category, (entry.effective, entry))
     out = {}
-    for key, entry in latest.items():
+    for key, (when, entry) in latest.items():
         full = ProfileEntry.objects.get(pk=entry.pk)
-        out[key] = Point(full.effective, measure_values(unseal_json(person, full.resource)), full.uuid)
+        out[key] = Point(when, measure_values(unseal_json(person, full.resource)), full.uuid)
     return out
 
 
@@ -150,7 +161,7 @@ def set_target(actor, person: Person, key: str, *, low=None, high=None) -> Measu
     """A band (low and high), a ceiling, a floor, or one value (low == high)."""
     measure = measure_or_error(key)
     authorise(actor, Action.WRITE_RECORD, person)
-    bounds = []
+    bounds: list[Decimal | None] = []
     for name, value in (("low", low), ("high", high)):
         if value in (None, ""):
             bounds.append(None)

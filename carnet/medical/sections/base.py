@@ -8,7 +8,7 @@ the rules (lengths, choices, dates after birth) and raise `MedicalError` with th
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 from django.utils.translation import gettext as _
 
@@ -103,7 +103,7 @@ def choices_list(data: dict, name: str, choices, *, required: bool = False) -> l
 
 def integer(data: dict, name: str, low: int, high: int, *, required: bool = False) -> int | None:
     value = data.get(name)
-    if value in (None, ""):
+    if value is None or value == "":
         if required:
             raise MedicalError(_("Ce champ est obligatoire."), name)
         return None
@@ -116,10 +116,16 @@ def integer(data: dict, name: str, low: int, high: int, *, required: bool = Fals
     return number
 
 
+@overload
+def decimal(data: dict, name: str, low: Decimal, high: Decimal, places: int, *, required: Literal[True] = True,
+            unit: str = "") -> Decimal: ...
+@overload
+def decimal(data: dict, name: str, low: Decimal, high: Decimal, places: int, *, required: bool,
+            unit: str = "") -> Decimal | None: ...
 def decimal(data: dict, name: str, low: Decimal, high: Decimal, places: int, *, required: bool = True,
             unit: str = "") -> Decimal | None:
     value = data.get(name)
-    if value in (None, ""):
+    if value is None or value == "":
         if required:
             raise MedicalError(_("Indiquez une valeur."), name)
         return None
@@ -133,6 +139,10 @@ def decimal(data: dict, name: str, low: Decimal, high: Decimal, places: int, *, 
     return number
 
 
+@overload
+def past_date(person, data: dict, name: str, *, required: Literal[True], label: str = "") -> PartialDate: ...
+@overload
+def past_date(person, data: dict, name: str, *, required: bool = False, label: str = "") -> PartialDate | None: ...
 def past_date(person, data: dict, name: str, *, required: bool = False, label: str = "") -> PartialDate | None:
     value = PartialDate.parse(data.get(name), name)
     if value is None and required:

@@ -1,6 +1,7 @@
 """Entourage et volontés: contacts (RelatedPerson), the organ-donation declaration, and the
 "je n'en ai pas" declarations of the other sections (an empty FHIR List, reason nil known)."""
 
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
@@ -139,7 +140,7 @@ class OrganDonationSpec(SectionSpec):
     def summary(self, r):
         position = (r.get("extension") or [{}])[0].get("valueCode", "")
         return Summary(str(dict(ORGAN_DONATION_POSITIONS).get(position, "")),
-                       formats.date_format(timezone.datetime.fromisoformat(r["created"]), "j F Y"), [])
+                       formats.date_format(dt.datetime.fromisoformat(r["created"]), "j F Y"), [])
 
     def initial(self, r):
         return {"position": (r.get("extension") or [{}])[0].get("valueCode", "")}
@@ -166,7 +167,7 @@ class UnconcernedSpec(SectionSpec):
                      status="current", category="unconcerned")
 
     def summary(self, r):
-        return Summary(_("Je n'en ai pas"), formats.date_format(timezone.datetime.fromisoformat(r["date"]), "j F Y"))
+        return Summary(_("Je n'en ai pas"), formats.date_format(dt.datetime.fromisoformat(r["date"]), "j F Y"))
 
     def initial(self, r):
         return {}

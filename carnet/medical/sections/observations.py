@@ -1,8 +1,10 @@
 """Observations: lifestyle (social-history), blood group (LOINC 882-1) and health measures."""
 
 import datetime as dt
+from typing import TypedDict
 
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,8 +32,16 @@ from .base import (
 SNOMED = "http://snomed.info/sct"
 LIFESTYLE_SYSTEM = LOCAL + "lifestyle"
 
+
+class LifestyleDomain(TypedDict):
+    label: Promise
+    code: tuple[str, str]  # (system, code)
+    answers: list[tuple[str, Promise]]
+    count: tuple[Promise, str, int, int] | None  # (label, UCUM unit, low, high)
+
+
 # Each domain: its code (LOINC where one fits, else ours), its answers, and an optional count.
-LIFESTYLE = {
+LIFESTYLE: dict[str, LifestyleDomain] = {
     "food": {
         "label": gettext_lazy("Alimentation"), "code": (LIFESTYLE_SYSTEM, "food"),
         "answers": [("balanced", gettext_lazy("Variée et équilibrée")), ("vegetarian", gettext_lazy("Végétarienne")),
@@ -125,7 +135,8 @@ class LifestyleSpec(SectionSpec):
             details.append((component["code"].get("text", ""), str(component["valueQuantity"]["value"])))
         if note_text(r):
             details.append((_("Commentaire"), note_text(r)))
-        return Summary(str(LIFESTYLE.get(domain, {}).get("label", "")), when, details)
+        spec = LIFESTYLE.get(domain)
+        return Summary(str(spec["label"]) if spec else "", when, details)
 
     def initial(self, r):
         domain = self.domain_of(r)

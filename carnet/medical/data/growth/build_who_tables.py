@@ -29,7 +29,7 @@ SEX = {"M": "male", "F": "female"}
 SEX_FR = {"M": "garçons", "F": "filles"}
 
 # Month 24 of the WHO 2–5 years tables (L, M, S), from ewheeler/pygrowup @7ce09543 (see the docstring).
-MONTH_24 = {
+MONTH_24: dict[tuple[str, str], tuple[float, float, float]] = {
     ("height", "M"): (1, 87.1161, 0.03507),
     ("height", "F"): (1, 85.7153, 0.03764),
     ("bmi", "M"): (-0.6187, 16.0189, 0.07785),
@@ -39,7 +39,7 @@ MONTH_24 = {
 # lhfa_{boys,girls}_2_5 (months 36, 60), bmi_girls_0_2 (months 0, 12, 23), bmi_{boys,girls}_2_5 (months 36, 60),
 # source/who/hfa_girls_z_WHO2007_exp.txt @8ee9a5d5 (months 61, 120, 207) and
 # source/who/bmi_girls_z_WHO2007_exp.txt @756d24c1 (months 227, 228).
-CHECKS = {
+CHECKS: dict[tuple[str, str], list[tuple[int, float, float, float]]] = {
     ("height", "M"): [(0, 1, 49.8842, 0.03795), (12, 1, 75.7488, 0.03137), (36, 1, 96.0835, 0.03858),
                       (60, 1, 109.9638, 0.04214)],
     ("height", "F"): [(36, 1, 95.0515, 0.04006), (60, 1, 109.4233, 0.04347), (61, 1, 109.6016, 0.04355),
