@@ -86,3 +86,35 @@ class CareEpisode(models.Model):
             models.UniqueConstraint(fields=["person", "uuid"], name="care_episode_person_uuid"),
         ]
         indexes = [models.Index(fields=["person", "date", "category"])]
+
+
+class MedicinePresentation(models.Model):
+    """One presentation (box) of the public BDPM: reference data, nobody's health data (no person_id).
+
+    Loaded by `carnet import_medicines CIS_bdpm.txt CIS_CIP_bdpm.txt` (`medicines.import_bdpm`); one row per
+    CIP13, the speciality's columns repeated on each of its presentations. A presentation that is no longer in
+    the files is kept with `withdrawn_at` set, so that the code of an old box or of a past delivery still resolves.
+    """
+
+    cip13 = models.CharField(max_length=13, unique=True)
+    cip7 = models.CharField(max_length=7, blank=True, db_index=True)
+    cis = models.CharField(max_length=8, db_index=True)
+    name = models.TextField(help_text=_("Dénomination de la spécialité (CIS_bdpm, colonne 2)."))
+    name_folded = models.CharField(max_length=200, help_text=_("Le nom en majuscules sans accents (recherche)."))
+    presentation = models.TextField(help_text=_("Libellé de la présentation (CIS_CIP_bdpm, colonne 3)."))
+    form = models.TextField(blank=True)
+    routes = models.TextField(blank=True)
+    authorisation_status = models.CharField(max_length=100, blank=True)
+    presentation_status = models.CharField(max_length=100, blank=True)
+    marketing_status = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("présentation de médicament (BDPM)")
+        indexes = [
+            models.Index(fields=["name_folded"], opclasses=["varchar_pattern_ops"], name="medicine_name_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cip13} {self.name}"

@@ -50,7 +50,8 @@ def test_upload_then_find_open_download_and_delete(signed_in):
 
     inline = client.get(f"/documents/{doc.uuid}/contenu/")
     assert inline["Content-Type"] == "application/pdf" and b"".join(inline.streaming_content) == content
-    assert "sandbox" in inline["Content-Security-Policy"] and inline["X-Frame-Options"] == "SAMEORIGIN"
+    csp = inline["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and inline["X-Frame-Options"] == "SAMEORIGIN"
     download = client.get(f"/documents/{doc.uuid}/fichier/")
     assert download["Content-Disposition"].startswith("attachment") and b"".join(download.streaming_content) == content
 
@@ -201,6 +202,7 @@ def test_dicom_study_shows_its_facts_and_preview(signed_in):
     assert "CT" in page and f"/documents/{doc.uuid}/apercu/" in page
     preview = client.get(f"/documents/{doc.uuid}/apercu/")
     assert preview["Content-Type"] == "image/png" and b"".join(preview.streaming_content).startswith(b"\x89PNG")
+    assert "sandbox" in preview["Content-Security-Policy"]
 
 
 def test_self_presenting_cda_is_read_as_data_and_only_downloaded(signed_in):

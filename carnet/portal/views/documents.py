@@ -7,7 +7,7 @@ import datetime as dt
 from io import BytesIO
 
 from csp.constants import NONE, SELF
-from csp.decorators import csp_replace, csp_update
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -174,13 +174,15 @@ def _serve(request, document, *, inline: bool, which: str = "content"):
     filename = f"{name}.{EXTENSIONS.get(mime, 'bin')}"
     response = FileResponse(handle, content_type=mime, as_attachment=not inline, filename=filename)
     response["Cache-Control"] = "private, no-store"
+    if inline:
+        # Shown by the browser itself (PDF viewer, image), never as a page of ours: no scripts, framed only
+        # by our viewer. Browsers refuse to run their PDF viewer in a sandboxed document, so PDFs (checked
+        # for JavaScript and actions at upload) get no `sandbox`; images and text do.
+        response._csp_config = {  # type: ignore[attr-defined]
+            "default-src": [NONE], "img-src": [SELF], "style-src": ["'unsafe-inline'"], "frame-ancestors": [SELF],
+            **({} if mime == "application/pdf" else {"sandbox": True}),
+        }
     return response
-
-
-# Inline content is shown by the browser itself (PDF viewer, image): never as a page of ours, so it
-# gets a CSP that forbids scripts, and may only be framed by our own viewer page.
-_INLINE_CSP = {"default-src": [NONE], "img-src": [SELF], "style-src": ["'unsafe-inline'"],
-               "frame-ancestors": [SELF], "sandbox": ["allow-same-origin"]}
 
 
 @require_safe
@@ -190,7 +192,6 @@ def download(request, document):
 
 @require_safe
 @xframe_options_sameorigin
-@csp_replace(_INLINE_CSP)
 def content(request, document):
     me, profile = _actors(request)
     doc, _decision = _document_or_404(me, profile, document)
@@ -201,14 +202,12 @@ def content(request, document):
 
 @require_safe
 @xframe_options_sameorigin
-@csp_replace(_INLINE_CSP)
 def preview(request, document):
     return _serve(request, document, inline=True, which="preview")
 
 
 @require_safe
 @xframe_options_sameorigin
-@csp_replace(_INLINE_CSP)
 def embedded(request, document):
     return _serve(request, document, inline=True, which="embedded")
 
