@@ -76,9 +76,11 @@ def chart(*, chart_id: str, title: str, desc: str, y_label: str, series: list[Se
         out.append(f'<text x="{LEFT - 8}" y="{py(y) + 4:.1f}" text-anchor="end" font-size="12" fill="#3a3a3a">'
                    f'{_fmt(round(y, 2))}</text>')
         y += step
-    for x, label in x_ticks:
+    for index, (x, label) in enumerate(x_ticks):
+        # The first and last labels hug the plot's edges so that they are never cut by the frame.
+        anchor = "start" if index == 0 else "end" if index == len(x_ticks) - 1 else "middle"
         out.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#eeeeee"/>')
-        out.append(f'<text x="{px(x):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="12" '
+        out.append(f'<text x="{px(x):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}" font-size="12" '
                    f'fill="#3a3a3a">{escape(label)}</text>')
     out.append(f'<text x="16" y="{TOP + plot_h / 2:.0f}" font-size="12" fill="#3a3a3a" text-anchor="middle" '
                f'transform="rotate(-90 16 {TOP + plot_h / 2:.0f})">{escape(y_label)}</text>')
