@@ -41,6 +41,7 @@ class DocumentFilterForm(DsfrBaseForm):
     date_to = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     folder = forms.ChoiceField(label=_("Dossier"), required=False, choices=[])
     sort = forms.ChoiceField(label=_("Trier par"), required=False, choices=SORTS)
+    pinned = forms.BooleanField(label=_("Documents épinglés uniquement"), required=False)
 
     def __init__(self, *args, types=(), folders=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,10 +29,14 @@ class DocumentFilters:
     date_to: dt.date | None = None
     folder: str = ""  # a folder uuid
     sort: str = "recent"
+    pinned: bool = False  # only those the reader pinned
 
 
-def search_documents(person, role: Role, filters: DocumentFilters):
+def search_documents(person, role: Role, filters: DocumentFilters, *, reader=None):
+    """`reader` (who is looking) is needed for their own marks: the pinned filter."""
     documents = visible_documents(person, role)
+    if filters.pinned and reader is not None:
+        documents = documents.filter(marks__person=person, marks__reader=reader, marks__pinned=True)
     if filters.q:
         documents = documents.filter(title__icontains=filters.q)
     if filters.category:

@@ -215,3 +215,12 @@ def test_self_presenting_cda_is_read_as_data_and_only_downloaded(signed_in):
     assert "carnet-cda-section" in page and "xsl:" not in page
     raw = client.get(f"/documents/{doc.uuid}/contenu/")
     assert raw["Content-Disposition"].startswith("attachment") and raw["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pinned_documents_filter(signed_in):
+    client, me = signed_in
+    pinned = actions.add_document(me, me, content=make_pdf("a"), type_code="DOCPAT03", title="Groupe sanguin")
+    actions.add_document(me, me, content=make_pdf("b"), type_code="DOCPAT03", title="Radio du genou")
+    post_form(client, f"/documents/{pinned.uuid}/", {"change": "pin"}, action=f"/documents/{pinned.uuid}/marque/")
+    listing = client.get("/documents/", {"pinned": "on"}).content.decode()
+    assert "Groupe sanguin" in listing and "Radio du genou" not in listing and "Épinglé" in listing

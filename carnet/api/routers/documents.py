@@ -73,6 +73,7 @@ class DocumentFilterIn(Schema):
     date_to: dt.date | None = None
     folder: str = ""
     sort: str = "recent"
+    pinned: bool = False
     page: int = 1
 
 
@@ -163,8 +164,8 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
     decision = authorise(actor, Action.READ_RECORD, target)
     query = DocumentFilters(q=filters.q[:100], category=filters.category, type=filters.type, source=filters.source,
                             author=filters.author[:100], date_from=filters.date_from, date_to=filters.date_to,
-                            folder=filters.folder, sort=filters.sort)
-    documents = search_documents(target, decision.role, query).annotate(
+                            folder=filters.folder, sort=filters.sort, pinned=filters.pinned)
+    documents = search_documents(target, decision.role, query, reader=actor).annotate(
         folder_uuid=F("folder__uuid"), replaces_uuid=F("replaces__uuid"))
     count = documents.count()
     pages = max(1, -(-count // PAGE_SIZE))

@@ -66,12 +66,14 @@ def documents(request):
     folders = _folders(profile)
     form = DocumentFilterForm(request.GET or None, types=types_present(profile, decision.role), folders=folders)
     filters = DocumentFilters(**form.cleaned_data) if form.is_valid() else DocumentFilters()
-    page = Paginator(search_documents(profile, decision.role, filters).select_related("folder"),
+    page = Paginator(search_documents(profile, decision.role, filters, reader=me).select_related("folder"),
                      PAGE_SIZE).get_page(request.GET.get("page"))
-    read = set(DocumentMark.objects.filter(person=profile, reader=me, read_at__isnull=False,
-                                           document__in=page.object_list).values_list("document_id", flat=True))
+    marks = {m.document_id: m for m in DocumentMark.objects.filter(person=profile, reader=me,
+                                                                   document__in=page.object_list)}
     for document in page.object_list:
-        document.unread = document.pk not in read
+        mark_row = marks.get(document.pk)
+        document.unread = mark_row is None or mark_row.read_at is None
+        document.pinned = bool(mark_row and mark_row.pinned)
         document.category_label = terminology.PatientCategory(document.category).label
     return render(request, "portal/documents/list.html", {
         "title": _("Documents"), "form": form, "page_obj": page, "folders": folders, "profile": profile,
