@@ -52,7 +52,10 @@ def test_references(family, signed_in):
     api = signed_in(family.holder())
     vaccines = api.get("/api/medical/vaccines").json()
     assert any(v["id"] == "mmr" for v in vaccines["vaccines"])
-    assert api.get("/api/medical/medicines", {"q": "zz"}).status_code == 200
+    assert api.post("/api/medical/medicines/search", {"q": "zz"}).json() == []
+    found = api.post("/api/medical/medicines/search", {"q": "3400935955838"}).json()
+    assert found and found[0]["cis"] == "60234100"  # DOLIPRANE 1000 mg, comprimé (BDPM)
+    assert api.get("/api/medical/medicines", {"q": "doliprane"}).status_code in (404, 405)
 
 
 def test_a_representative_acts_on_the_child_and_a_stranger_gets_404(family, signed_in, represented_child):

@@ -25,6 +25,14 @@ def signed_in(csrf_client, family):
     return csrf_client, account.person
 
 
+def search(client, **filters):
+    """Filters are posted (search words never go into a URL), kept in the session, and the list shown."""
+    response = post_form(client, "/documents/", filters)
+    assert response.status_code == 302 and response["Location"] == "/documents/" and "lunettes" not in response[
+        "Location"]
+    return client.get("/documents/")
+
+
 def upload(client, content, **fields):
     token = csrf_token(client, "/documents/ajouter/")
     data = {"title": "", "type_code": "DOCPAT03", "act_date": "", "folder": "", **fields,
@@ -40,9 +48,10 @@ def test_upload_then_find_open_download_and_delete(signed_in):
     doc = Document.objects.get(person=me)
     assert response["Location"] == f"/documents/{doc.uuid}/"
 
-    listing = client.get("/documents/", {"q": "lunettes"})
+    listing = search(client, q="lunettes")
     assert b"Ordonnance lunettes" in listing.content and b"Non lu" in listing.content
-    assert b"Ordonnance lunettes" not in client.get("/documents/", {"q": "radio"}).content
+    assert b"Ordonnance lunettes" not in search(client, q="radio").content
+    post_form(client, "/documents/", {"clear": "1"})
 
     page = client.get(f"/documents/{doc.uuid}/")
     assert page.status_code == 200 and b"<iframe" in page.content
@@ -224,3 +233,14 @@ def test_pinned_documents_filter(signed_in):
     post_form(client, f"/documents/{pinned.uuid}/", {"change": "pin"}, action=f"/documents/{pinned.uuid}/marque/")
     listing = client.get("/documents/", {"pinned": "on"}).content.decode()
     assert "Groupe sanguin" in listing and "Radio du genou" not in listing and "Épinglé" in listing
+
+
+def test_search_words_never_appear_in_a_url(signed_in):
+    client, me = signed_in
+    actions.add_document(me, me, content=make_pdf(), type_code="DOCPAT03", title="Sérologie VIH")
+    response = post_form(client, "/documents/", {"q": "VIH"})
+    assert response.status_code == 302 and "VIH" not in response["Location"]
+    page = client.get("/documents/").content.decode()
+    assert "Sérologie VIH" in page
+    assert client.get("/documents/", {"q": "autre chose"}).content.decode().count("Sérologie VIH") >= 1  # ignored
+    assert not re.search(r'href="[^"]*VIH', page)

@@ -229,3 +229,17 @@ def test_in_the_browser_add_a_weight_and_see_the_chart(live_server, browser_page
     assert page.locator("svg[role=img] > title").first.text_content() == "Évolution : Poids"
     assert "71" in page.locator("main table").first.inner_text()
     assert_accessible(page)
+
+
+@pytest.mark.django_db
+def test_medicine_search_is_posted_and_adding_prefills_the_code(csrf_client, family):
+    from tests.portal.helpers import post_form, sign_in
+
+    account = family.holder()
+    sign_in(csrf_client, account)
+    page = post_form(csrf_client, "/profil-medical/traitements/", {"q": "3400935955838"})
+    assert page.status_code == 200 and "DOLIPRANE" in page.content.decode()
+    assert "?cip=" not in page.content.decode()
+    form = post_form(csrf_client, "/profil-medical/traitements/", {"prefill_cip": "3400935955838"},
+                     action="/profil-medical/traitements/ajouter/")
+    assert form.status_code == 200 and 'value="3400935955838"' in form.content.decode()

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import F
 from django.http import FileResponse, HttpRequest
 from django.utils.text import get_valid_filename
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from carnet.identity.models import Person
@@ -63,18 +63,23 @@ class DocumentPage(Schema):
 
 
 class DocumentFilterIn(Schema):
+    """Coded filters only: words to search for go in the body of POST /documents/search."""
+
     person: UUID | None = None
-    q: str = ""
     category: str = ""
     type: str = ""
     source: str = ""
-    author: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     folder: str = ""
     sort: str = "recent"
     pinned: bool = False
     page: int = 1
+
+
+class DocumentSearchIn(DocumentFilterIn):
+    q: str = Field("", max_length=100, description="Mots du titre")
+    author: str = Field("", max_length=100, description="Nom de l'auteur")
 
 
 class DocumentEditIn(Schema):
@@ -158,12 +163,11 @@ def document_types(request: HttpRequest):
             for t in terminology.patient_deposit_types()]
 
 
-@router.get("/documents", response={200: DocumentPage, **ERRORS})
-def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
+def _page(request: HttpRequest, filters: DocumentSearchIn) -> dict:
     actor, target = _space(request, filters.person)
     decision = authorise(actor, Action.READ_RECORD, target)
-    query = DocumentFilters(q=filters.q[:100], category=filters.category, type=filters.type, source=filters.source,
-                            author=filters.author[:100], date_from=filters.date_from, date_to=filters.date_to,
+    query = DocumentFilters(q=filters.q, category=filters.category, type=filters.type, source=filters.source,
+                            author=filters.author, date_from=filters.date_from, date_to=filters.date_to,
                             folder=filters.folder, sort=filters.sort, pinned=filters.pinned)
     documents = search_documents(target, decision.role, query, reader=actor).annotate(
         folder_uuid=F("folder__uuid"), replaces_uuid=F("replaces__uuid"))
@@ -172,6 +176,19 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
     page = min(max(1, filters.page), pages)
     rows = documents[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return {"count": count, "page": page, "pages": pages, "results": [document_out(d) for d in rows]}
+
+
+@router.get("/documents", response={200: DocumentPage, **ERRORS})
+def list_documents(request: HttpRequest, filters: Query[DocumentFilterIn]):
+    """A page of the space's documents, newest first unless sorted otherwise; coded filters only."""
+    return _page(request, DocumentSearchIn(**filters.dict()))
+
+
+@router.post("/documents/search", response={200: DocumentPage, **ERRORS})
+def search(request: HttpRequest, filters: DocumentSearchIn):
+    """The same list, searched by words of the title or the author: the words travel in the body, never in
+    a URL (they are health content; URLs end up in logs)."""
+    return _page(request, filters)
 
 
 @router.post("/documents/move", response={200: dict, **ERRORS})

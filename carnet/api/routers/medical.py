@@ -228,12 +228,17 @@ def vaccine_reference(request: HttpRequest):
     return vaccines.reference()
 
 
-@router.get("/medical/medicines", response={200: list[MedicineOut], 401: Error},
-            summary="Chercher un médicament (CIP13, CIP7, CIS ou début du nom)")
-def medicine_search(request: HttpRequest, q: str):
-    if len(q) > 60:
+class MedicineSearchIn(Schema):
+    q: str
+
+
+@router.post("/medical/medicines/search", response={200: list[MedicineOut], **ERRORS},
+             summary="Chercher un médicament (CIP13, CIP7, CIS ou début du nom)")
+def medicine_search(request: HttpRequest, payload: MedicineSearchIn):
+    """POST: what one looks for is health content and never goes into a URL."""
+    if len(payload.q) > 60:
         raise MedicalError("Recherche trop longue.", "q")
-    return [m.__dict__ for m in medicines.find_medicine(q)]
+    return [m.__dict__ for m in medicines.find_medicine(payload.q)]
 
 
 @router.get("/medical/care-episodes", response={200: list[EpisodeOut], **ERRORS}, summary="Mon histoire de santé")

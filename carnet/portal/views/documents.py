@@ -56,7 +56,17 @@ def _folder(profile, value):
     return Folder.objects.filter(person=profile, uuid=value).first() if value else None
 
 
-@require_safe
+# Words typed in the search boxes are health content: they travel in a POST body and live in the session,
+# never in a URL (access logs, browser history). Coded filters may also come from a link (?folder=<uuid>).
+FREE_TEXT_FILTERS = ("q", "author")
+CODED_FILTERS = ("category", "type", "source", "date_from", "date_to", "folder", "sort", "pinned")
+
+
+def _filters_key(profile) -> str:
+    return f"document_filters:{profile.uuid}"
+
+
+@require_http_methods(["GET", "POST"])
 def documents(request):
     me, profile = _actors(request)
     try:
@@ -64,8 +74,23 @@ def documents(request):
     except PolicyDenied as exc:
         return deny(request, exc)
     folders = _folders(profile)
-    form = DocumentFilterForm(request.GET or None, types=types_present(profile, decision.role), folders=folders)
-    filters = DocumentFilters(**form.cleaned_data) if form.is_valid() else DocumentFilters()
+    types = types_present(profile, decision.role)
+    key = _filters_key(profile)
+    if request.method == "POST":
+        if "clear" in request.POST:
+            request.session.pop(key, None)
+            return redirect("portal:documents")
+        form = DocumentFilterForm(request.POST, types=types, folders=folders)
+        if form.is_valid():
+            request.session[key] = {name: request.POST.get(name, "") for name in FREE_TEXT_FILTERS + CODED_FILTERS
+                                    if request.POST.get(name)}
+            return redirect("portal:documents")
+    else:
+        data = dict(request.session.get(key, {}))
+        data.update({name: request.GET[name] for name in CODED_FILTERS if request.GET.get(name)})
+        form = DocumentFilterForm(data or None, types=types, folders=folders)
+    valid = form.is_bound and form.is_valid()
+    filters = DocumentFilters(**form.cleaned_data) if valid else DocumentFilters()
     page = Paginator(search_documents(profile, decision.role, filters, reader=me).select_related("folder"),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     marks = {m.document_id: m for m in DocumentMark.objects.filter(person=profile, reader=me,
@@ -77,8 +102,8 @@ def documents(request):
         document.category_label = terminology.PatientCategory(document.category).label
     return render(request, "portal/documents/list.html", {
         "title": _("Documents"), "form": form, "page_obj": page, "folders": folders, "profile": profile,
-        "filtered": any(v for k, v in (form.cleaned_data.items() if form.is_valid() else []) if k != "sort"),
-    })
+        "filtered": valid and any(v for k, v in form.cleaned_data.items() if k != "sort"),
+    }, status=400 if form.is_bound and form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])

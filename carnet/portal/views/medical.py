@@ -84,7 +84,7 @@ def overview(request):
     })
 
 
-@require_safe
+@require_http_methods(["GET", "POST"])
 def section(request, section):
     me, profile = _actors(request)
     key = _section(section)
@@ -103,7 +103,8 @@ def section(request, section):
     if key == Section.LIFESTYLE:
         context["domains"] = observations.LIFESTYLE_DOMAINS
     if key == Section.TREATMENTS:
-        search = MedicineSearchForm(request.GET or None)
+        # Posted, not in the query string: the name of a medicine one looks for is health content.
+        search = MedicineSearchForm(request.POST or None)
         context["search"] = search
         if search.is_valid() and search.cleaned_data["q"]:
             context["found"] = medicines.find_medicine(search.cleaned_data["q"])
@@ -117,8 +118,10 @@ def add(request, section):
     domain = request.GET.get("theme") or request.POST.get("domain") or "food"
     if key == Section.LIFESTYLE and domain not in observations.LIFESTYLE:
         raise Http404
-    if key == Section.TREATMENTS and request.GET.get("cip", "").isdigit():
-        initial["code"] = request.GET["cip"]
+    if key == Section.TREATMENTS and request.POST.get("prefill_cip", "").isdigit():
+        # "Ajouter" from the medicine search: a POST, so the medicine's code never sits in a URL.
+        initial["code"] = request.POST["prefill_cip"]
+        return _edit(request, key, None, initial=initial, domain=domain, bound=False)
     return _edit(request, key, None, initial=initial, domain=domain)
 
 
@@ -146,14 +149,14 @@ def edit(request, entry):
     return _edit(request, shown.kind, shown)
 
 
-def _edit(request, kind, shown, *, initial=None, domain=None):
+def _edit(request, kind, shown, *, initial=None, domain=None, bound=True):
     me, profile = _actors(request)
     if shown is not None:
         initial = shown.initial
         domain = initial.get("domain", domain)
-    form = _form_for(kind, request.POST or None, initial=initial, domain=domain)
+    form = _form_for(kind, (request.POST or None) if bound else None, initial=initial, domain=domain)
     section_key = Section.ENTOURAGE if kind == "organ_donation" else kind
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and bound and form.is_valid():
         try:
             if shown is None or kind == "organ_donation":
                 entries.add_entry(me, profile, kind, form.data_for_action())
