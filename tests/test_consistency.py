@@ -11,7 +11,7 @@ from carnet.identity.models import Person
 pytestmark = pytest.mark.django_db
 
 # Tables that hold no person's data, or are the person itself.
-NOT_PERSONAL = {"Person", "Opposition", "Throttle", "Account"}
+NOT_PERSONAL = {"Person", "Opposition", "Throttle", "Account", "MedicinePresentation"}
 
 
 def iter_patterns(resolver, prefix=""):

@@ -82,8 +82,8 @@ def test_paging_and_search(holder_client):
     second = client.get("/api/documents", {"sort": "title", "page": 2}).json()
     assert [d["title"] for d in second["results"]] == [f"Document {i}" for i in range(50, 55)]
     assert client.post("/api/documents/search", {"q": "Document 07"}).json()["count"] == 1
-    assert client.post("/api/documents/search", {"q": "Document", "page": 2, "sort": "title"}).json()["results"][0]["title"] == (
-        "Document 50")
+    second_page = client.post("/api/documents/search", {"q": "Document", "page": 2, "sort": "title"}).json()
+    assert second_page["results"][0]["title"] == "Document 50"
     assert client.get("/api/documents", {"q": "Document 07"}).json()["count"] == 55  # words are not a GET filter
 
 

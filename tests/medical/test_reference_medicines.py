@@ -5,7 +5,11 @@ data/CIS_CIP_bdpm.txt (e.g. the line "60234100 3595583 plaquette(s) thermoformé
 comprimé(s) ... 3400935955838").
 """
 
+import pytest
+
 from carnet.medical import medicines
+
+pytestmark = pytest.mark.django_db  # lookups read the imported table first (empty here: the shipped extract)
 
 
 def test_doliprane_1000_by_cip13():
