@@ -119,3 +119,18 @@ def test_document_types_a_holder_may_choose(holder_client):
     client, _me = holder_client
     types = client.get("/api/document-types").json()
     assert {"code": "DOCPAT05", "label": "CR de biologie déposé par le patient", "category": "BIOLOGIE"} in types
+
+
+def test_an_upload_cut_off_mid_body_stores_nothing(holder_client):
+    """The connection drops halfway through the file: the request is refused and nothing is kept."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    client, _me = holder_client
+    body = encode_multipart(BOUNDARY, {"type_code": "DOCPAT03",
+                                       "file": SimpleUploadedFile("scan.pdf", make_pdf("x" * 2000))})
+    cut = body[: len(body) // 2]
+    response = client.client.generic("POST", "/api/documents", cut, content_type=MULTIPART_CONTENT,
+                                     headers=client._headers(None))
+    assert 400 <= response.status_code < 500
+    assert not Document.objects.exists() and not Blob.objects.exists()
