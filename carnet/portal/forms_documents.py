@@ -85,3 +85,15 @@ class MoveForm(DsfrBaseForm):
     def __init__(self, *args, folders=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["folder"].choices = [("", _("Aucun dossier"))] + [(str(f.uuid), f.name) for f in folders]
+
+
+class ConfidentialityDefaultsForm(DsfrBaseForm):
+    new_documents_masked = forms.BooleanField(
+        label=_("Masquer aux professionnels de santé les nouveaux documents"), required=False,
+        help_text=_("Les documents qui arriveront dans votre espace seront masqués : seuls leur auteur et votre "
+                    "médecin traitant pourront les consulter."))
+    care_history_masked = forms.BooleanField(
+        label=_("Masquer aux professionnels de santé mon histoire de santé"), required=False)
+    apply_to_existing = forms.BooleanField(
+        label=_("Appliquer ce choix à tous mes documents actuels"), required=False,
+        help_text=_("Masque (ou rend visibles) d'un coup tous les documents déjà présents."))

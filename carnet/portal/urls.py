@@ -53,6 +53,7 @@ urlpatterns = [
     path("documents/<uuid:document>/confidentialite/", documents.confidentiality, name="document_confidentiality"),
     path("documents/<uuid:document>/marque/", documents.mark, name="document_mark"),
     path("documents/<uuid:document>/ranger/", documents.move, name="document_move"),
+    path("confidentialite/", documents.privacy, name="privacy"),
     # signed in: medical profile
     path("profil-medical/", medical.overview, name="medical"),
     path("profil-medical/mesures/", medical.measures_page, name="medical_measures"),

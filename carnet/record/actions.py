@@ -32,7 +32,7 @@ from carnet.vault import services as vault
 
 from .enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
 from .errors import RecordError
-from .models import Document, DocumentMark, Folder
+from .models import Document, DocumentMark, Folder, RecordSettings
 from .visibility import visible_documents
 
 SYSTEM = Decision(True, "system", Role.SYSTEM)
@@ -224,8 +224,28 @@ def _format_code(kind: str, header) -> str:
 
 
 def default_masking(person) -> bool:
-    """The holder's choice of whether new documents arrive masked to professionals (sharing issue)."""
-    return bool(getattr(person, "documents_masked_by_default", False))
+    """The holder's choice of whether new documents arrive masked to professionals."""
+    return RecordSettings.objects.filter(person=person, new_documents_masked=True).exists()
+
+
+def settings_of(person) -> RecordSettings:
+    return RecordSettings.objects.filter(person=person).first() or RecordSettings(person=person)
+
+
+@transaction.atomic
+def set_confidentiality_defaults(actor, person, *, new_documents_masked: bool, care_history_masked: bool,
+                                 apply_to_existing: bool = False) -> int:
+    """Choose how new documents arrive and whether the care history is masked; optionally mask or unmask
+    every current document at once. Returns how many documents changed."""
+    decision = check(actor, Action.WRITE_RECORD, person)
+    RecordSettings.objects.update_or_create(person=person, defaults={
+        "new_documents_masked": new_documents_masked, "care_history_masked": care_history_masked})
+    changed = 0
+    if apply_to_existing:
+        changed = Document.objects.of(person).exclude(status=DocumentStatus.DELETED).exclude(
+            masked_to_professionals=new_documents_masked).update(masked_to_professionals=new_documents_masked)
+    record(person, actor=actor, role=decision.role, action="settings.confidentiality")
+    return changed
 
 
 def open_document(actor, person, document_uuid) -> tuple[Document, Decision]:

@@ -123,3 +123,13 @@ class DocumentMark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "document", "reader"], name="document_mark_unique"),
         ]
+
+
+class RecordSettings(models.Model):
+    """The holder's confidentiality defaults ("Paramètres de confidentialité"): whether new documents
+    arrive masked to professionals, and whether the care history (mon histoire de santé) is masked."""
+
+    person = models.OneToOneField("identity.Person", on_delete=models.CASCADE, related_name="record_settings")
+    new_documents_masked = models.BooleanField(default=False)
+    care_history_masked = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)

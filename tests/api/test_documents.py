@@ -134,3 +134,13 @@ def test_an_upload_cut_off_mid_body_stores_nothing(holder_client):
                                      headers=client._headers(None))
     assert 400 <= response.status_code < 500
     assert not Document.objects.exists() and not Blob.objects.exists()
+
+
+def test_confidentiality_defaults_through_the_api(holder_client):
+    client, me = holder_client
+    actions.add_document(me, me, content=make_pdf(), type_code="DOCPAT03")
+    assert client.get("/api/confidentiality").json() == {"new_documents_masked": False,
+                                                         "care_history_masked": False, "changed": 0}
+    answer = client.put("/api/confidentiality", {"new_documents_masked": True, "care_history_masked": False,
+                                                 "apply_to_existing": True}).json()
+    assert answer["changed"] == 1 and Document.objects.get(person=me).masked_to_professionals

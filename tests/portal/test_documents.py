@@ -244,3 +244,23 @@ def test_search_words_never_appear_in_a_url(signed_in):
     assert "Sérologie VIH" in page
     assert client.get("/documents/", {"q": "autre chose"}).content.decode().count("Sérologie VIH") >= 1  # ignored
     assert not re.search(r'href="[^"]*VIH', page)
+
+
+def test_confidentiality_defaults_mask_new_and_existing_documents(signed_in):
+    client, me = signed_in
+    before = actions.add_document(me, me, content=make_pdf("a"), type_code="DOCPAT03")
+    response = post_form(client, "/confidentialite/", {"new_documents_masked": "on", "care_history_masked": "on",
+                                                       "apply_to_existing": "on"})
+    assert response.status_code == 302
+    before.refresh_from_db()
+    assert before.masked_to_professionals
+    after = actions.add_document(None, me, content=make_pdf("b"), type_code="11488-4",
+                                 source=DocumentSource.PROFESSIONAL)
+    assert after.masked_to_professionals
+    assert actions.settings_of(me).care_history_masked
+    assert AccessEvent.objects.filter(person=me, action="settings.confidentiality").exists()
+    page = client.get("/confidentialite/").content.decode()
+    assert "2 documents sur 2 sont masqués" in page
+    post_form(client, "/confidentialite/", {"apply_to_existing": "on"})
+    before.refresh_from_db()
+    assert not before.masked_to_professionals and not actions.settings_of(me).new_documents_masked

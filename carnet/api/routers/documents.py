@@ -291,3 +291,34 @@ def delete_folder(request: HttpRequest, folder_id: UUID, person: UUID | None = N
     authorise(actor, Action.WRITE_RECORD, target)
     actions.delete_folder(actor, target, _folder(target, folder_id))
     return Status(204, None)
+
+
+class ConfidentialityDefaultsIn(Schema):
+    new_documents_masked: bool
+    care_history_masked: bool
+    apply_to_existing: bool = False
+
+
+class ConfidentialityDefaultsOut(Schema):
+    new_documents_masked: bool
+    care_history_masked: bool
+    changed: int = 0
+
+
+@router.get("/confidentiality", response={200: ConfidentialityDefaultsOut, **ERRORS})
+def get_confidentiality_defaults(request: HttpRequest, person: UUID | None = None):
+    """Paramètres de confidentialité: how new documents arrive, whether the care history is masked."""
+    actor, target = _space(request, person)
+    authorise(actor, Action.READ_RECORD, target)
+    current = actions.settings_of(target)
+    return {"new_documents_masked": current.new_documents_masked, "care_history_masked": current.care_history_masked}
+
+
+@router.put("/confidentiality", response={200: ConfidentialityDefaultsOut, **ERRORS})
+def set_confidentiality_defaults(request: HttpRequest, payload: ConfidentialityDefaultsIn, person: UUID | None = None):
+    actor, target = _space(request, person)
+    changed = actions.set_confidentiality_defaults(
+        actor, target, new_documents_masked=payload.new_documents_masked,
+        care_history_masked=payload.care_history_masked, apply_to_existing=payload.apply_to_existing)
+    return {"new_documents_masked": payload.new_documents_masked,
+            "care_history_masked": payload.care_history_masked, "changed": changed}
