@@ -183,6 +183,11 @@ if not CARNET_MASTER_KEYS:
         CARNET_MASTER_KEYS = "demo:" + "ZGVtby1vbmx5LW1hc3Rlci1rZXktbm90LXNlY3JldCE="  # 32 bytes, demo only
     else:
         raise ImproperlyConfigured("CARNET_MASTER_KEYS must be set outside demo mode.")
+# The habilitation matrix (which professions read which document types): the shipped file by default;
+# the operator points this at an updated copy, validated at start (carnet/sharing/habilitation.py).
+CARNET_HABILITATION_FILE = env("CARNET_HABILITATION_FILE")
+# Lifetime of the bearer tokens of professionals' software (OAuth2 access tokens: short).
+CARNET_PRO_TOKEN_SECONDS = envint("CARNET_PRO_TOKEN_SECONDS", 3600)
 # Uploads: files past this size are spooled to disk by Django, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CARNET_MAX_DOCUMENT_BYTES = envint("CARNET_MAX_DOCUMENT_BYTES", 300 * 1024 * 1024)

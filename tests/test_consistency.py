@@ -11,7 +11,9 @@ from carnet.identity.models import Person
 pytestmark = pytest.mark.django_db
 
 # Tables that hold no person's data, or are the person itself.
-NOT_PERSONAL = {"Person", "Opposition", "Throttle", "Account", "MedicinePresentation"}
+NOT_PERSONAL = {"Person", "Opposition", "Throttle", "Account", "MedicinePresentation",
+                # The professionals' directory (reference tables).
+                "Professional", "Establishment", "ActivityPlace", "CareTeam", "CareTeamMember", "ProfessionalToken"}
 
 
 def iter_patterns(resolver, prefix=""):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, documents, family, medical, public
+from .views import account, documents, family, medical, public, sharing
 
 app_name = "portal"
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("compte/preferences/", account.preferences, name="preferences"),
     path("notifications/", account.notifications, name="notifications"),
     path("historique/", account.history, name="history"),
+    path("historique/export.csv", account.history_csv, name="history_csv"),
+    path("historique/export.json", account.history_fhir, name="history_fhir"),
     # signed in: family and representatives
     path("famille/", family.family, name="family"),
     path("famille/profil/", family.switch_profile, name="switch_profile"),
@@ -68,4 +70,6 @@ urlpatterns = [
     path("profil-medical/<slug:section>/", medical.section, name="medical_section"),
     path("profil-medical/<slug:section>/ajouter/", medical.add, name="medical_add"),
     path("profil-medical/<slug:section>/je-n-en-ai-pas/", medical.unconcerned, name="medical_unconcerned"),
+    # signed in: confidentiality
+    path("confidentialite/habilitations/", sharing.habilitations, name="habilitations"),
 ]

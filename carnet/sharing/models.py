@@ -49,3 +49,116 @@ class AccessEvent(models.Model):
         if self.subject:  # added later: events without one keep their original hash
             fields["subject"] = self.subject
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+# -- The directory: reference tables, nobody's health data (no person_id; Citus reference tables) ---------------
+
+
+class Establishment(models.Model):
+    """An establishment of the FINESS register (établissement), where professionals practise."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    finess = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=200, blank=True)  # a directory extract gives the number only
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.finess} {self.name}".strip()
+
+
+class Professional(models.Model):
+    """A health professional of the directory, identified by the RPPS number (national identifier "8" + RPPS).
+
+    Loaded by `carnet import_directory` (`directory.import_directory`), upserted by RPPS; `directory_digest`
+    is the digest of the identity columns last imported, so an unchanged row is not rewritten.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rpps = models.CharField(max_length=11, unique=True)
+    family_name = models.CharField(max_length=100)
+    given_names = models.CharField(max_length=150)
+    profession_code = models.CharField(max_length=4)  # TRE_G15, e.g. "10" médecin
+    specialty_code = models.CharField(max_length=8, blank=True)  # TRE_R38, e.g. "SM54" médecine générale
+    email = models.EmailField(blank=True)
+    active = models.BooleanField(default=True)
+    directory_digest = models.CharField(max_length=64, blank=True)
+    establishments: "models.ManyToManyField[Establishment, ActivityPlace]" = models.ManyToManyField(
+        Establishment, through="ActivityPlace", related_name="professionals")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.rpps})"
+
+    @property
+    def national_id(self) -> str:
+        """Identifiant national de professionnel de santé (IDNPS): "8" + RPPS (system RPPS_SYSTEM)."""
+        return f"8{self.rpps}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def profession_label(self) -> str:
+        from .professions import profession_label
+
+        return profession_label(self.profession_code)
+
+    @property
+    def specialty_label(self) -> str:
+        from .professions import specialty_label
+
+        return specialty_label(self.specialty_code)
+
+
+class ActivityPlace(models.Model):
+    """A place where a professional practises (lieu d'exercice): the finess column of the directory extract."""
+
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="activity_places")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="activity_places")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["professional", "establishment"],
+                                               name="activity_place_unique")]
+
+
+class CareTeam(models.Model):
+    """A named group of professionals the holder can authorise at once (équipe de soins), e.g. a maison de santé."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    establishment = models.ForeignKey(Establishment, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="care_teams")
+    members: "models.ManyToManyField[Professional, CareTeamMember]" = models.ManyToManyField(
+        Professional, through="CareTeamMember", related_name="care_teams")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTeamMember(models.Model):
+    team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="team_memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "professional"], name="care_team_member_unique")]
+
+
+class ProfessionalToken(models.Model):
+    """A bearer token by which clinical software acts for a professional; only its keyed hash is kept.
+
+    Short-lived (settings.CARNET_PRO_TOKEN_SECONDS, one hour by default) and revocable: `tokens.py`.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def is_valid(self, at=None) -> bool:
+        return self.revoked_at is None and (at or timezone.now()) < self.expires_at

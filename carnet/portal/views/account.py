@@ -5,21 +5,34 @@ Credentials, contact details and devices are always the signed-in person's own a
 (`request.user`), never those of a profile they represent.
 """
 
+import csv
+import datetime as dt
+import json
+import uuid
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
+from dsfr.forms import DsfrBaseForm
 from stdnum.fr import nir as stdnum_nir
 
 from carnet.identity.actions import login as login_actions
-from carnet.identity.models import DeviceSession
+from carnet.identity.models import DeviceSession, Person
 from carnet.notifications import actions as notification_actions
 from carnet.notifications.models import Notification
-from carnet.sharing.events import authorise, verify_chain
+from carnet.record.visibility import visible_documents
+from carnet.sharing.audit import audit_event_resource, verify_person
+from carnet.sharing.events import authorise
 from carnet.sharing.models import AccessEvent
 from carnet.sharing.policy import Action, PolicyDenied, Role
 
@@ -67,6 +80,25 @@ ACTION_LABELS = {
     "account.password_reset": gettext_lazy("Réinitialisation du mot de passe"),
     "account.email_change": gettext_lazy("Modification de l'adresse électronique"),
     "account.phone_change": gettext_lazy("Modification du numéro de mobile"),
+    "settings.confidentiality": gettext_lazy("Modification des paramètres de confidentialité"),
+    "care_history.import": gettext_lazy("Import de l'historique des soins par l'Assurance Maladie"),
+}
+# The policy's reasons, as the holder reads them (a denial says why).
+REASON_LABELS = {
+    "no_relationship": gettext_lazy("Aucun lien avec ce profil"),
+    "not_active": gettext_lazy("Espace non actif"),
+    "holder_only": gettext_lazy("Réservé au titulaire"),
+    "not_attached_parent": gettext_lazy("N'est pas le parent de rattachement"),
+    "not_minor": gettext_lazy("Le profil n'est plus celui d'un mineur"),
+    "holder": gettext_lazy("Titulaire"),
+    "legal_representative": gettext_lazy("Représentant légal"),
+    "attached_parent": gettext_lazy("Parent de rattachement"),
+    "insurer": gettext_lazy("Assurance Maladie"),
+}
+# What an export of the history is recorded as (the event's subject), and how the history shows it.
+EXPORT_SUBJECTS = {
+    "history:csv": gettext_lazy("Export de l'historique des accès (CSV)"),
+    "history:fhir": gettext_lazy("Export de l'historique des accès (FHIR)"),
 }
 
 
@@ -216,28 +248,260 @@ def notifications(request):
     })
 
 
+# --- Historique des accès: the page, its filters and its exports --------------------------------------------------
+
+WHO_CHOICES = [
+    ("", gettext_lazy("Tout le monde")), ("me", gettext_lazy("Moi")),
+    ("representatives", gettext_lazy("Représentants légaux")), ("system", gettext_lazy("Système")),
+    ("others", gettext_lazy("Autres personnes")),
+]
+KIND_CHOICES = [
+    ("", gettext_lazy("Toutes les actions")), ("document", gettext_lazy("Documents")),
+    ("profile", gettext_lazy("Dossier et profil médical")), ("account", gettext_lazy("Compte et espace")),
+    ("family", gettext_lazy("Proches et représentants légaux")),
+]
+OUTCOME_CHOICES = [
+    ("", gettext_lazy("Autorisées et refusées")), ("allowed", gettext_lazy("Autorisées")),
+    ("denied", gettext_lazy("Accès refusés")),
+]
+# Which action codes each kind covers: exact codes, or prefixes ending with ".".
+HISTORY_KINDS = {
+    "document": ("document.",),
+    "profile": ("record.", Action.VIEW_SPACE, "care_history.", "settings."),
+    "account": ("account.", "space.activate", "space.coming_of_age"),
+    "family": ("representative.", Action.MANAGE_REPRESENTATIVES, Action.ACTIVATE_PROFILE),
+}
+# Coded filters only: they may travel in a URL (page links, export links); no free text ever does.
+HISTORY_FILTERS = ("date_from", "date_to", "who", "kind", "outcome")
+CSV_HEADER = ["Date", "Qui", "À quel titre", "Action", "Code de l'action", "Résultat", "Motif", "Objet",
+              "N°", "Identifiant de l'événement"]
+
+
+class HistoryFilterForm(DsfrBaseForm):
+    """The history's filters, read from the query string: dates and choices, nothing typed freely."""
+
+    date_from = forms.DateField(label=gettext_lazy("Du"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("Au"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    who = forms.ChoiceField(label=gettext_lazy("Qui"), required=False, choices=WHO_CHOICES)
+    kind = forms.ChoiceField(label=gettext_lazy("Type d'action"), required=False, choices=KIND_CHOICES)
+    outcome = forms.ChoiceField(label=gettext_lazy("Résultat"), required=False, choices=OUTCOME_CHOICES)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("La date de fin doit suivre la date de début."))
+        return data
+
+
+def _history_form(request) -> tuple[HistoryFilterForm, dict]:
+    """The bound form and its cleaned, non-empty values ({} when absent or invalid)."""
+    data = {name: request.GET[name] for name in HISTORY_FILTERS if request.GET.get(name)}
+    form = HistoryFilterForm(data or None)
+    if not (form.is_bound and form.is_valid()):
+        return form, {}
+    return form, {name: value for name, value in form.cleaned_data.items() if value}
+
+
+def _filter_query(filters: dict, **extra) -> str:
+    """The query string of the coded filters (dates as YYYY-MM-DD), for page and export links."""
+    values = {name: value.isoformat() if isinstance(value, dt.date) else value for name, value in filters.items()}
+    return urlencode({**values, **extra})
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def _kind_q(kind: str) -> Q:
+    query = Q(pk__in=[])
+    for code in HISTORY_KINDS[kind]:
+        query |= Q(action__startswith=code) if code.endswith(".") else Q(action=str(code))
+    return query
+
+
+def history_events(profile, me, filters: dict):
+    """`profile`'s events matching the coded filters, newest first; "me" is the signed-in person."""
+    events = AccessEvent.objects.filter(person=profile)
+    if filters.get("date_from"):
+        events = events.filter(at__gte=_start_of_day(filters["date_from"]))
+    if filters.get("date_to"):
+        events = events.filter(at__lt=_start_of_day(filters["date_to"] + dt.timedelta(days=1)))
+    mine = Q(actor_id=me.pk)
+    representatives = Q(actor_role=Role.REPRESENTATIVE) & ~mine
+    system = (Q(actor_role=Role.SYSTEM) | Q(actor__isnull=True, actor_label="")) & ~mine & ~representatives
+    who = filters.get("who")
+    if who == "me":
+        events = events.filter(mine)
+    elif who == "representatives":
+        events = events.filter(representatives)
+    elif who == "system":
+        events = events.filter(system)
+    elif who == "others":
+        events = events.exclude(mine | representatives | system)
+    if filters.get("kind"):
+        events = events.filter(_kind_q(filters["kind"]))
+    if filters.get("outcome"):
+        events = events.filter(allowed=filters["outcome"] == "allowed")
+    return events.order_by("-sequence")
+
+
+def _who(event, me) -> str:
+    if event.actor_id == me.pk:
+        return _("Vous")
+    if event.actor_role == Role.SYSTEM or not (event.actor_id or event.actor_label):
+        return _("Système")
+    return event.actor_label
+
+
+def _action_label(event) -> str:
+    if event.subject in EXPORT_SUBJECTS:
+        return str(EXPORT_SUBJECTS[event.subject])
+    label = ACTION_LABELS.get(event.action)
+    return str(label) if label else _("Autre action (%(code)s)") % {"code": event.action}
+
+
+def _document_uuid(subject: str) -> uuid.UUID | None:
+    kind, _sep, value = subject.partition(":")
+    if kind != "document":
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _label(event, me) -> None:
+    event.who = _who(event, me)
+    event.role_label = ROLE_LABELS.get(event.actor_role, event.actor_role)
+    event.action_label = _action_label(event)
+    event.reason_label = REASON_LABELS.get(event.reason, event.reason) if not event.allowed else ""
+
+
 @require_safe
 def history(request):
     """Historique des accès of the profile shown: every access by someone else, every denial."""
     me = me_or_404(request)
     profile = current_profile(request)
     try:
-        authorise(me, Action.VIEW_SPACE, profile)
+        decision = authorise(me, Action.VIEW_SPACE, profile)
     except PolicyDenied as exc:
         return deny(request, exc)
-    events = AccessEvent.objects.filter(person=profile).order_by("-sequence")
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, filters = _history_form(request)
+    page = Paginator(history_events(profile, me, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
+    documents = {u for e in page.object_list if (u := _document_uuid(e.subject))}
+    if documents:  # link what still exists and this reader may open
+        documents = set(visible_documents(profile, decision.role, include_history=True)
+                        .filter(uuid__in=documents).values_list("uuid", flat=True))
     for event in page.object_list:
-        if event.actor_id == me.pk:
-            event.who = _("Vous")
-        elif event.actor_role == Role.SYSTEM or not (event.actor_id or event.actor_label):
-            event.who = _("Système")
-        else:
-            event.who = event.actor_label
-        event.role_label = ROLE_LABELS.get(event.actor_role, event.actor_role)
-        event.action_label = ACTION_LABELS.get(event.action, event.action)
+        _label(event, me)
+        document = _document_uuid(event.subject)
+        event.document_url = reverse("portal:document", args=[document]) if document in documents else ""
+    query = _filter_query(filters)
+    export_query = _filter_query(filters, profil=str(profile.uuid))
     return render(request, "portal/account/history.html", {
-        "title": _("Historique des accès"), "page_obj": page, "profile": profile,
-        "is_me": profile.pk == me.pk, "chain_ok": verify_chain(profile),
-    })
+        "title": _("Historique des accès"), "page_obj": page, "profile": profile, "form": form,
+        "filtered": bool(filters), "page_prefix": f"?{query}&" if query else "?",
+        "csv_url": f"{reverse('portal:history_csv')}?{export_query}",
+        "fhir_url": f"{reverse('portal:history_fhir')}?{export_query}",
+        "is_me": profile.pk == me.pk, "chain_ok": not verify_person(profile),
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+def _export_access(request, subject: str):
+    """(me, profile, events) for an export: the profile named in the link (?profil=) or the one shown,
+    through the policy like the page (a stranger gets a 404; a representative's export is recorded)."""
+    me = me_or_404(request)
+    profile = current_profile(request)
+    if request.GET.get("profil"):
+        try:
+            wanted = uuid.UUID(request.GET["profil"])
+        except ValueError:
+            raise Http404 from None
+        profile = Person.objects.filter(uuid=wanted).first()
+        if profile is None:
+            raise Http404
+    try:
+        authorise(me, Action.VIEW_SPACE, profile, subject=subject)
+    except PolicyDenied as exc:
+        return None, deny(request, exc)
+    form, filters = _history_form(request)
+    if form.is_bound and form.errors:
+        return None, HttpResponseBadRequest(_("Filtres invalides."))
+    return (me, profile, history_events(profile, me, filters)), None
+
+
+def _download(stream, content_type: str, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _csv_cell(value) -> str:
+    """No spreadsheet formula: a cell that starts like one is quoted as text."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _export_who(event, me) -> str:
+    """A file outlives the session: the reader's own acts carry their name, not "Vous"."""
+    return event.actor_label if event.actor_id == me.pk and event.actor_label else event.who
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_safe
+def history_csv(request):
+    """The filtered history as CSV: a header row, dates in ISO 8601 (Europe/Paris), codes beside labels."""
+    found, response = _export_access(request, "history:csv")
+    if response is not None:
+        return response
+    me, profile, events = found
+    paris = timezone.get_default_timezone()
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff" + writer.writerow(CSV_HEADER)  # the BOM tells spreadsheets it is UTF-8
+        for event in events.iterator(chunk_size=500):
+            _label(event, me)
+            yield writer.writerow([_csv_cell(v) for v in (
+                event.at.astimezone(paris).isoformat(timespec="seconds"), _export_who(event, me), event.role_label,
+                event.action_label, event.action, _("Autorisé") if event.allowed else _("Refusé"),
+                event.reason_label, event.subject, event.sequence, event.uuid)])
+
+    name = f"historique-acces-{timezone.localdate().isoformat()}.csv"
+    return _download(rows(), "text/csv; charset=utf-8", name)
+
+
+@require_safe
+def history_fhir(request):
+    """The filtered history as a FHIR R4 Bundle (collection) of AuditEvent resources, streamed."""
+    found, response = _export_access(request, "history:fhir")
+    if response is not None:
+        return response
+    me, profile, events = found
+
+    def chunks():
+        now = timezone.now().astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        yield json.dumps({"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "collection",
+                          "timestamp": now})[:-1]
+        first = True
+        for event in events.iterator(chunk_size=500):
+            _label(event, me)
+            resource = audit_event_resource(
+                event, person_uuid=profile.uuid, who=_export_who(event, me), action_display=event.action_label,
+                role_display=str(event.role_label), reason_display=str(event.reason_label))
+            entry = json.dumps({"fullUrl": f"urn:uuid:{event.uuid}", "resource": resource}, ensure_ascii=False)
+            yield (', "entry": [' if first else ", ") + entry
+            first = False
+        yield "}" if first else "]}"
+
+    name = f"historique-acces-{timezone.localdate().isoformat()}.json"
+    return _download(chunks(), "application/fhir+json; charset=utf-8", name)

@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 opposition_deadline=day - dt.timedelta(days=1),
             )
         self._fill_records(logins)
+        from carnet.sharing.demo import fill_demo_directory
+        self.stdout.write(f"annuaire de démonstration : {fill_demo_directory()} professionnel(s)")
         self.stdout.write("")
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD} ; le code de connexion "
                           "à usage unique arrive dans la boîte d'envoi /dev/outbox/) :")
