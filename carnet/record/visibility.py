@@ -31,3 +31,22 @@ def visible_documents(person, role: Role, *, include_history: bool = False):
     if role not in (Role.HOLDER, Role.REPRESENTATIVE, Role.SYSTEM):
         return documents.none()
     return documents
+
+
+def documents_for_professional(professional, person):
+    """The documents of `person` a professional may read, as one query. It must agree with the policy's
+    document-level answer (`decide(professional, Action.READ_DOCUMENT, document)`); a test checks both on
+    random cases. Authors always read what they authored, blocked or not."""
+    from carnet.sharing import habilitation
+    from carnet.sharing.policy import OPEN_STATUSES, SEES_MASKED, is_authorised, is_blocked, roles_of
+
+    documents = Document.objects.of(person).exclude(status=DocumentStatus.DELETED)
+    if not professional.active or person.status not in OPEN_STATUSES:
+        return documents.none()
+    authored = Q(author_identifier__in=[professional.rpps, professional.national_id]) & ~Q(author_identifier="")
+    if is_blocked(person, professional) or not is_authorised(person, professional):
+        return documents.filter(authored)
+    readable = Q(type_code__in=[t.code for t in habilitation.readable_types(professional.profession_code)])
+    if not roles_of(person, professional) & SEES_MASKED:
+        readable &= Q(masked_to_professionals=False)
+    return documents.filter(readable | authored)

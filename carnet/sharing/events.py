@@ -10,12 +10,19 @@ from .models import AccessEvent
 def record(
     person, *, actor, role: str, action: str, allowed: bool = True, reason: str = "", subject: str = ""
 ) -> AccessEvent:
-    """Append an event to `person`'s chain; the person row lock orders that person's events."""
+    """Append an event to `person`'s chain; the person row lock orders that person's events. `actor` is a
+    Person (holder, representative) or a Professional of the directory."""
+    from .models import Professional
+
+    professional = actor if isinstance(actor, Professional) else None
+    if professional is not None:
+        actor = None
     with transaction.atomic(savepoint=False):  # inside a caller's transaction: part of it, no savepoint
         Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
         last = AccessEvent.objects.filter(person=person).order_by("-sequence").only("sequence", "hash").first()
         event = AccessEvent(
-            person=person, actor=actor, actor_label=actor.full_name if actor else "", actor_role=role,
+            person=person, actor=actor, professional=professional,
+            actor_label=(professional or actor).full_name if (professional or actor) else "", actor_role=role,
             action=action, allowed=allowed, reason=reason, subject=subject,
             sequence=(last.sequence + 1) if last else 1, previous_hash=last.hash if last else "",
         )
@@ -38,11 +45,16 @@ def verify_chain(person) -> bool:
 
 def authorise(actor, action, target, *, subject: str = ""):
     """Ask the policy and record the decision where the rules say: every non-holder act, every denial."""
+    from carnet.record.models import Document
+
     from .policy import PolicyDenied, Role, decide
 
     decision = decide(actor, action, target)
-    if target is not None and target.pk and (not decision.allowed or decision.role != Role.HOLDER):
-        record(target, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
+    person = target.person if isinstance(target, Document) else target
+    if isinstance(target, Document) and not subject:
+        subject = f"document:{target.uuid}"
+    if person is not None and person.pk and (not decision.allowed or decision.role != Role.HOLDER):
+        record(person, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
                reason=decision.reason, subject=subject)
     if not decision.allowed:
         raise PolicyDenied(decision)

@@ -25,6 +25,9 @@ class AccessEvent(models.Model):
     reason = models.CharField(max_length=64, blank=True)
     # What was acted on, without health content: e.g. "document:<uuid>" (the history links it).
     subject = models.CharField(max_length=100, blank=True)
+    # A professional actor (from the directory); `actor` stays for persons (holders, representatives).
+    professional = models.ForeignKey("sharing.Professional", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
     at = models.DateTimeField(default=timezone.now)
     sequence = models.PositiveIntegerField()
     previous_hash = models.CharField(max_length=64, blank=True)
@@ -48,6 +51,8 @@ class AccessEvent(models.Model):
         }
         if self.subject:  # added later: events without one keep their original hash
             fields["subject"] = self.subject
+        if self.professional_id:
+            fields["professional"] = self.professional_id
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
@@ -162,3 +167,76 @@ class ProfessionalToken(models.Model):
 
     def is_valid(self, at=None) -> bool:
         return self.revoked_at is None and (at or timezone.now()) < self.expires_at
+
+
+# -- What the holder decides: authorisations, blocks, roles of professionals on their list --------------------
+
+
+class CareRoleKind(models.TextChoices):
+    MEDECIN_TRAITANT = "medecin_traitant", "Médecin traitant"
+    SAGE_FEMME_REFERENTE = "sage_femme_referente", "Sage-femme référente"
+    PHARMACIEN_CORRESPONDANT = "pharmacien_correspondant", "Pharmacien correspondant"
+    ADMINISTRATEUR_SANTE = "administrateur_sante", "Administrateur de santé"
+
+
+class Authorisation(models.Model):
+    """The holder's consent that a professional, a care team or an establishment reads the space
+    ("autorisation d'accès"): permanent or until a date, revocable; or declared by the professional at first
+    access ("le patient a donné son accord"), shown to the holder who can revoke it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="authorisations")
+    professional = models.ForeignKey(Professional, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    care_team = models.ForeignKey(CareTeam, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    establishment = models.ForeignKey(Establishment, null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="+")
+    granted_by = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    declared_by_professional = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(professional__isnull=False, care_team__isnull=True, establishment__isnull=True)
+                           | models.Q(professional__isnull=True, care_team__isnull=False, establishment__isnull=True)
+                           | models.Q(professional__isnull=True, care_team__isnull=True,
+                                      establishment__isnull=False)),
+                name="authorisation_one_grantee",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "professional"], name="authorisation_person_pro")]
+
+
+class Block(models.Model):
+    """A professional the holder blocked: overrides every authorisation, except for what they authored."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="blocks")
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="+")
+    blocked_by = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "professional"], name="block_person_pro")]
+
+
+class CareRole(models.Model):
+    """A role the holder gives a professional on their list (médecin traitant, sage-femme référente,
+    pharmacien correspondant, administrateur de santé)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="care_roles")
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=CareRoleKind.choices)
+    assigned_by = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "professional"], name="care_role_person_pro")]

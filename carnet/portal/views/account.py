@@ -54,6 +54,7 @@ ROLE_LABELS = {
     Role.HOLDER: gettext_lazy("Titulaire"),
     Role.REPRESENTATIVE: gettext_lazy("Représentant légal"),
     Role.SYSTEM: gettext_lazy("Système"),
+    Role.PROFESSIONAL: gettext_lazy("Professionnel de santé"),
     Role.NONE: gettext_lazy("Aucun lien avec ce profil"),
 }
 ACTION_LABELS = {
@@ -69,6 +70,7 @@ ACTION_LABELS = {
     "representative.end": gettext_lazy("Fin d'un accès de représentant légal"),
     Action.READ_RECORD: gettext_lazy("Consultation du dossier"),
     Action.WRITE_RECORD: gettext_lazy("Modification du dossier"),
+    Action.READ_DOCUMENT: gettext_lazy("Consultation d'un document"),
     "document.add": gettext_lazy("Ajout d'un document"),
     "document.edit": gettext_lazy("Modification d'un document"),
     "document.delete": gettext_lazy("Suppression d'un document"),
@@ -90,6 +92,12 @@ REASON_LABELS = {
     "holder_only": gettext_lazy("Réservé au titulaire"),
     "not_attached_parent": gettext_lazy("N'est pas le parent de rattachement"),
     "not_minor": gettext_lazy("Le profil n'est plus celui d'un mineur"),
+    "blocked": gettext_lazy("Professionnel bloqué"),
+    "no_authorisation": gettext_lazy("Professionnel non autorisé"),
+    "habilitation": gettext_lazy("Type de document non accessible à cette profession"),
+    "masked": gettext_lazy("Document masqué"),
+    "inactive_professional": gettext_lazy("Professionnel inactif au répertoire"),
+    "professional_not_allowed": gettext_lazy("Action réservée au titulaire"),
     "holder": gettext_lazy("Titulaire"),
     "legal_representative": gettext_lazy("Représentant légal"),
     "attached_parent": gettext_lazy("Parent de rattachement"),
