@@ -254,6 +254,10 @@ CARNET_PUBLIC_URL = env("CARNET_PUBLIC_URL", "http://127.0.0.1:8000")
 # Account lifecycle parameters.
 CARNET_PROVISIONAL_CODE_DAYS = envint("CARNET_PROVISIONAL_CODE_DAYS", 42)
 CARNET_OPPOSITION_WINDOW_DAYS = envint("CARNET_OPPOSITION_WINDOW_DAYS", 42)
+# Results held for an announcement consultation (INVISIBLE_PATIENT): the holder is told after 14 days that
+# something awaits a consultation; after 30 days the document becomes visible to them automatically.
+CARNET_ANNOUNCEMENT_REMINDER_DAYS = envint("CARNET_ANNOUNCEMENT_REMINDER_DAYS", 14)
+CARNET_ANNOUNCEMENT_RELEASE_DAYS = envint("CARNET_ANNOUNCEMENT_RELEASE_DAYS", 30)
 CARNET_OTP_TTL_SECONDS = envint("CARNET_OTP_TTL_SECONDS", 10 * 60)
 CARNET_LINK_TTL_SECONDS = envint("CARNET_LINK_TTL_SECONDS", 30 * 60)
 CARNET_MAX_ATTEMPTS = envint("CARNET_MAX_ATTEMPTS", 5)

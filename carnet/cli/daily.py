@@ -15,6 +15,7 @@ DAILY_JOBS = [
     "carnet.notifications.jobs.retry_pending_messages",
     "carnet.notifications.jobs.print_pending_letters",
     "carnet.vault.jobs.sweep_unreferenced_files",
+    "carnet.record.jobs.announcement_reminders",
 ]
 
 

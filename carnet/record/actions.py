@@ -197,6 +197,8 @@ def add_document(
                 size=blob.size, sha256=blob.sha256, details=details, replaces=replaces, unique_id=unique_id,
                 masked_to_professionals=default_masking(person) if masked is None else masked,
                 hidden_from_representatives=hidden_from_representatives, invisible_to_holder=invisible_to_holder,
+                invisible_to_holder_until=(timezone.localdate() + dt.timedelta(
+                    days=settings.CARNET_ANNOUNCEMENT_RELEASE_DAYS)) if invisible_to_holder else None,
                 folder=folder,
             )
             if replaces is not None:
