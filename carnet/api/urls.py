@@ -21,7 +21,7 @@ from carnet.identity.errors import ActionRefused
 from carnet.sharing.policy import PolicyDenied
 
 from .access import NOT_FOUND_REASONS
-from .routers import account, auth, documents, enrolment, family, medical, notifications
+from .routers import account, auth, documents, enrolment, family, medical, notifications, sharing
 
 REALM = "carnet"
 
@@ -70,6 +70,7 @@ api.add_router("/notifications", notifications.router, tags=["notifications"])
 api.add_router("/", family.router, tags=["family"])
 api.add_router("/", documents.router, tags=["documents"])
 api.add_router("/", medical.router, tags=["medical"])
+api.add_router("/", sharing.router, tags=["sharing"])
 
 
 def error_body(detail: str, field: str = "") -> dict:

@@ -5,11 +5,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from .http import ACCESS_DECISION_SYSTEM
 from .params import DEFAULT_COUNT, MAX_COUNT
 from .resources import handlers
 
 # When this statement last changed in substance (CapabilityStatement.date is required).
-STATEMENT_DATE = "2026-11-25"
+STATEMENT_DATE = "2026-11-26"
+RESTFUL_SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -47,15 +49,26 @@ def capability_statement(base: str) -> dict[str, Any]:
         "rest": [{
             "mode": "server",
             "documentation": _(
-                "Lecture et recherche pour le titulaire et ses représentants légaux. Réponses en "
+                "Lecture et recherche pour le titulaire et ses représentants légaux, et pour les professionnels "
+                "de santé selon la politique d'accès du titulaire (autorisation, blocage, matrice d'habilitation, "
+                "masquage) : un refus est une erreur 403 dont l'OperationOutcome porte le motif (issue.details, "
+                "système %(decision_system)s) ; un patient inconnu ou un espace non ouvert, une erreur 404. "
+                "Chaque consultation et chaque refus sont tracés dans l'historique des accès du titulaire "
+                "(une recherche = un accès à l'espace ; une lecture de document = un accès au document). Réponses en "
                 "application/fhir+json (_format=json accepté ; XML refusé, 406). Recherche stricte par défaut : "
                 "un paramètre inconnu donne une erreur 400, sauf avec l'en-tête Prefer: handling=lenient. "
                 "Pagination : _count (défaut %(default)s, maximum %(max)s) et _page."
-            ) % {"default": DEFAULT_COUNT, "max": MAX_COUNT},
+            ) % {"default": DEFAULT_COUNT, "max": MAX_COUNT, "decision_system": ACCESS_DECISION_SYSTEM},
             "security": {
                 "cors": False,
-                "description": _("Authorization: Bearer <jeton> : le jeton d'appareil de l'API patient "
-                                 "(POST /api/auth/login puis /api/auth/login/otp)."),
+                "service": [{"coding": [{"system": RESTFUL_SECURITY, "code": "OAuth", "display": "OAuth"}],
+                             "text": "OAuth2 bearer (RFC 6750)"}],
+                "description": _("Authorization: Bearer <jeton> (OAuth2, RFC 6750). Titulaire et représentants : "
+                                 "le jeton d'appareil de l'API patient (POST /api/auth/login puis "
+                                 "/api/auth/login/otp). Professionnels de santé : un jeton professionnel délivré "
+                                 "au logiciel métier, lié au numéro RPPS (démonstration : carnet dev_token --rpps N). "
+                                 "SMART on FHIR (autorisation par le titulaire, scopes) n'est pas encore proposé. "
+                                 "Jeton absent, expiré ou révoqué : 401 avec WWW-Authenticate."),
             },
             "resource": resources,
         }],

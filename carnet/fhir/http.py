@@ -1,5 +1,5 @@
 """What every FHIR answer shares: the media type, OperationOutcome errors, content negotiation and
-bearer authentication.
+bearer authentication (a holder's device token or a professional's token).
 
 Errors are raised as `FhirError` anywhere below a view and turned into an OperationOutcome with the
 HTTP status here, so a client always gets `application/fhir+json`, never Django's HTML pages.
@@ -14,26 +14,36 @@ from django.utils.translation import gettext as _
 
 from carnet.identity.actions.login import device_for_token
 from carnet.identity.models import Person
+from carnet.sharing.models import Professional
+from carnet.sharing.tokens import professional_for_token
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 REALM = "carnet"
 # What the client may ask for and get JSON: FHIR's own type, plain JSON, and the short `_format` forms.
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir", "json"}
 XML_TYPES = {"application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml", "xml"}
+# Where a 403's reason code lives (OperationOutcome.issue.details.coding): the policy's reason, e.g.
+# `no_authorisation`, `blocked`, `habilitation`, `masked`, or this face's `private_section`.
+ACCESS_DECISION_SYSTEM = "https://carnet.sante.fr/fhir/CodeSystem/access-decision"
 
 
 class FhirError(Exception):
     """An answer other than success: HTTP status, OperationOutcome issue code, and what to tell the client."""
 
     def __init__(self, status: int, code: str, diagnostics: str, *, expression: str = "",
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, reason: str = ""):
         self.status, self.code, self.diagnostics = status, code, str(diagnostics)
-        self.expression, self.headers = expression, headers or {}
+        self.expression, self.headers, self.reason = expression, headers or {}, reason
         super().__init__(self.diagnostics)
 
 
-def outcome(code: str, diagnostics: str, *, severity: str = "error", expression: str = "") -> dict[str, Any]:
+def outcome(code: str, diagnostics: str, *, severity: str = "error", expression: str = "",
+            reason: str = "") -> dict[str, Any]:
+    """An OperationOutcome with one issue; `reason` (an access decision's reason) goes in `details.coding`
+    so that software can act on it (ask consent, stop asking) without parsing the French diagnostics."""
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if reason:
+        issue["details"] = {"coding": [{"system": ACCESS_DECISION_SYSTEM, "code": reason}], "text": diagnostics}
     if expression:
         issue["expression"] = [expression]
     return {"resourceType": "OperationOutcome", "issue": [issue]}
@@ -48,7 +58,8 @@ def fhir_response(resource: dict[str, Any], status: int = 200, *, pretty: bool =
 
 
 def error_response(error: FhirError) -> HttpResponse:
-    response = fhir_response(outcome(error.code, error.diagnostics, expression=error.expression), error.status)
+    response = fhir_response(outcome(error.code, error.diagnostics, expression=error.expression, reason=error.reason),
+                             error.status)
     for name, value in error.headers.items():
         response[name] = value
     return response
@@ -57,6 +68,11 @@ def error_response(error: FhirError) -> HttpResponse:
 def not_found() -> FhirError:
     """One answer for an unknown id and for a space the caller has no relationship with: ids can't be probed."""
     return FhirError(404, "not-found", _("Ressource introuvable."))
+
+
+def forbidden(reason: str, message: str) -> FhirError:
+    """A denial the caller may know about (a professional told why, to ask consent or stop asking)."""
+    return FhirError(403, "forbidden", message, reason=reason)
 
 
 def media_types(value: str) -> list[str]:
@@ -85,9 +101,11 @@ def negotiate(request: HttpRequest) -> None:
         raise FhirError(406, "not-supported", _("Seul le format JSON (application/fhir+json) est proposé."))
 
 
-def authenticate(request: HttpRequest) -> Person:
-    """The person behind `Authorization: Bearer <token>` (a patient-API device token); else a 401 that
-    names the scheme (RFC 6750), saying `invalid_token` when a token was sent but is not valid."""
+def authenticate(request: HttpRequest) -> Person | Professional:
+    """Who is behind `Authorization: Bearer <token>`: the person of a patient-API device token, or the
+    professional of a professional token (clinical software; `carnet dev_token` in demo mode). Else a 401
+    that names the scheme (RFC 6750), saying `invalid_token` when a token was sent but is not valid
+    (unknown, expired, revoked, or an inactive professional's)."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     token = token.strip()
@@ -96,6 +114,9 @@ def authenticate(request: HttpRequest) -> Person:
         device = device_for_token(token)
         if device is not None and device.account.person is not None:
             return device.account.person
+        professional = professional_for_token(token)
+        if professional is not None:
+            return professional
     if scheme.lower() == "bearer":
         challenge += ', error="invalid_token"'
     raise FhirError(401, "login", _("Authentification requise : jeton d'accès absent ou non valide."),

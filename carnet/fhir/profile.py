@@ -6,15 +6,26 @@ Immunization...). `patient`, `_id` and `_lastUpdated` filter in the database; th
 resource JSON itself, so they mean exactly what FHIR says rather than what our search columns hold.
 A profile is small (tens to hundreds of entries per person), so filtering those in memory, within
 one person's space, is cheap; only the requested page is returned.
+
+Professionals see only the sections a professional may ever see (`PROFESSIONAL_VISIBLE_SECTIONS`:
+vaccinations, entourage...); the rest is the holder's private notebook. This is a rule about the
+*section*, not the person: the policy decides on the space (authorised, blocked...) and this face then
+keeps private sections out — an empty searchset, or a 403 `private_section` on read (recorded as a
+denial). It belongs in `sharing.policy` once the policy knows profile sections as targets.
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.utils.translation import gettext as _
 
-from .http import FhirError, not_found
+from carnet.sharing.events import authorise, record
+from carnet.sharing.policy import Action, decide
+
+from .http import FhirError, forbidden, not_found
 from .params import DateRange, Search, Token, instant, parse_date, parse_uuid, split_or
 from .resources import ID, LAST_UPDATED, PATIENT, Context, Handler, Param, date_filter, id_filter, target_space
 
@@ -93,6 +104,8 @@ def _token(paths: tuple[str, ...], documentation: str) -> JsonParam:
     return JsonParam("token", paths, documentation + " system|code ou code.")
 
 
+# The reason code of a read refused because the section is private (not a policy reason: see the docstring).
+PRIVATE_SECTION = "private_section"
 EFFECTIVE = ("effectiveDateTime", "effectivePeriod", "effectiveInstant")
 PROFILE_PARAMS: dict[str, dict[str, JsonParam]] = {
     "AllergyIntolerance": {
@@ -146,7 +159,9 @@ class ProfileHandler(Handler):
         self.json_params = PROFILE_PARAMS[resource_type]
         self.params = {"patient": PATIENT, "_id": ID, "_lastUpdated": LAST_UPDATED,
                        **{name: p.declared() for name, p in self.json_params.items()}}
-        self.documentation = "Profil médical ; id = UUID public de l'entrée."
+        self.documentation = ("Profil médical ; id = UUID public de l'entrée. Un professionnel de santé ne voit que "
+                              "les rubriques partagées avec les professionnels (vaccinations, entourage) : ailleurs, "
+                              "recherche vide et lecture refusée (403, private_section).")
 
     def read(self, ctx: Context, resource_id: str) -> dict[str, Any]:
         from carnet.medical.actions.entries import EntryNotFound, locate_entry
@@ -154,6 +169,8 @@ class ProfileHandler(Handler):
         wanted = parse_uuid(resource_id)
         if wanted is None:
             raise not_found()
+        if ctx.professional is not None:
+            return self._resource(self._professional_entry(ctx, wanted))
         try:
             entry = locate_entry(ctx.actor, wanted)  # asks the policy about the entry's owner (traced)
         except EntryNotFound:
@@ -162,6 +179,29 @@ class ProfileHandler(Handler):
             raise not_found()
         return self._resource(entry)
 
+    def _professional_entry(self, ctx: Context, wanted: uuid.UUID) -> Any:
+        """An entry a professional may read: the policy decides on the space (one event, the entry as
+        subject); an entry of a private section is then refused with `private_section`, recorded as a
+        denial instead of the read the policy alone would have allowed."""
+        from carnet.medical.enums import PROFESSIONAL_VISIBLE_SECTIONS
+        from carnet.medical.models import ProfileEntry
+
+        entry = (ProfileEntry.objects.filter(uuid=wanted, resource_type=self.type).select_related("person")
+                 .first())
+        if entry is None:
+            raise not_found()
+        subject = f"profile:{entry.uuid}"
+        if entry.section in PROFESSIONAL_VISIBLE_SECTIONS:
+            authorise(ctx.actor, Action.READ_RECORD, entry.person, subject=subject)  # raises PolicyDenied
+            return entry
+        decision = decide(ctx.actor, Action.READ_RECORD, entry.person)
+        if not decision.allowed:  # the policy's own denial comes first (no_authorisation, blocked...)
+            authorise(ctx.actor, Action.READ_RECORD, entry.person, subject=subject)  # records it, raises
+        record(entry.person, actor=ctx.actor, role=decision.role, action=str(Action.READ_RECORD), allowed=False,
+               reason=PRIVATE_SECTION, subject=subject)
+        raise forbidden(PRIVATE_SECTION, _("Cette rubrique du profil médical est réservée au titulaire : elle "
+                                           "n'est pas partagée avec les professionnels de santé."))
+
     def search(self, ctx: Context, search: Search) -> tuple[int, list[dict[str, Any]]]:
         from carnet.medical.models import ProfileEntry
 
@@ -169,6 +209,10 @@ class ProfileHandler(Handler):
         rows = (ProfileEntry.objects.filter(person=person, resource_type=self.type)
                 .filter(id_filter(search) & date_filter(search, "_lastUpdated", "last_updated"))
                 .select_related("person").order_by("-last_updated", "-pk"))
+        if ctx.professional is not None:  # private sections stay out (see the module docstring)
+            from carnet.medical.enums import PROFESSIONAL_VISIBLE_SECTIONS
+
+            rows = rows.filter(section__in=PROFESSIONAL_VISIBLE_SECTIONS)
         wanted = {name: values for name, values in search.params.items() if name in self.json_params}
         if not wanted:
             total = rows.count()

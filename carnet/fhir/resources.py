@@ -1,10 +1,15 @@
 """The resource types this endpoint serves, each a handler with its read, its search and the search
 parameters it implements (the CapabilityStatement is built from these, so it declares exactly them).
 
-Every read goes through the one policy function: `authorise(actor, READ_RECORD, person)` records the
-access event (every representative's read, every denial) and raises `PolicyDenied`, which the view
-answers 404 when there is no relationship (the same answer as an unknown id). Documents are then
-narrowed by `visible_documents(person, role)`, so what is hidden from representatives stays hidden.
+Every read goes through the one policy function: `authorise(actor, action, target)` records the access
+event (every representative's and professional's read, every denial) and raises `PolicyDenied`, which
+the view answers 404 when the answer must not reveal a space, else 403 with the reason (views.denial).
+
+Holders and representatives: documents are narrowed by `visible_documents(person, role)`, so what is
+hidden from representatives stays hidden. Professionals: a search names its `patient` (they have no
+space of their own), is decided once at space level (`READ_RECORD`: one event for the whole searchset,
+not one per result) and lists `documents_for_professional`, the SQL twin of the per-document decision;
+a DocumentReference or Binary read is decided on the document itself (`READ_DOCUMENT`: one event).
 """
 
 from dataclasses import dataclass
@@ -20,8 +25,9 @@ from carnet.identity.models import Person
 from carnet.record.actions import open_document
 from carnet.record.errors import RecordError
 from carnet.record.models import Document
-from carnet.record.visibility import visible_documents
+from carnet.record.visibility import documents_for_professional, visible_documents
 from carnet.sharing.events import authorise
+from carnet.sharing.models import Authorisation, Professional
 from carnet.sharing.policy import Action, Decision, decide
 
 from . import mapping
@@ -31,11 +37,22 @@ from .params import Search, Token, parse_date, parse_uuid
 
 @dataclass
 class Context:
-    """Who asks, and the absolute base URL of the endpoint (for `fullUrl` and links)."""
+    """Who asks (a person: holder or representative; or a professional), and the absolute base URL of the
+    endpoint (for `fullUrl` and links)."""
 
     request: HttpRequest
-    actor: Person
+    actor: Person | Professional
     base: str
+
+    @property
+    def professional(self) -> Professional | None:
+        return self.actor if isinstance(self.actor, Professional) else None
+
+    @property
+    def person(self) -> Person:
+        """The caller as a person (holder or representative); only on the paths where it is one."""
+        assert isinstance(self.actor, Person)  # noqa: S101 - a professional never takes these paths
+        return self.actor
 
 
 @dataclass(frozen=True)
@@ -52,7 +69,7 @@ ID = Param("token", "L'identifiant (UUID) de la ressource ; plusieurs séparés 
 LAST_UPDATED = Param("date", "Date de dernière modification, avec préfixe eq, ne, gt, lt, ge ou le.",
                      "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated")
 PATIENT = Param("reference", "Patient/<uuid> ou <uuid> : l'espace du demandeur par défaut, ou celui d'une personne "
-                             "qu'il représente.")
+                             "qu'il représente. Obligatoire pour un professionnel de santé (400 sinon).")
 
 
 class Handler:
@@ -72,17 +89,23 @@ class Handler:
 
 def target_space(ctx: Context, search: Search) -> tuple[Person, Decision]:
     """The space a search looks into: the caller's own, or the one `patient` names, after the policy.
-    A person the caller has no relationship with, and an unknown one, both end in the same 404."""
+    A person the caller has no relationship with, and an unknown one, both end in the same 404.
+    A professional has no space of their own: `patient` is required (400 without it). The decision is
+    recorded as one event on the space, with the searched type as subject."""
     values = search.params.get("patient", [])
     if len(values) > 1 or any("," in v for v in values):
         raise FhirError(400, "not-supported", _("Un seul patient par recherche."), expression="patient")
-    target: Person | None = ctx.actor
+    if not values and ctx.professional is not None:
+        raise FhirError(400, "required", _("Le paramètre « patient » est obligatoire pour un professionnel de "
+                                           "santé."), expression="patient")
+    target: Person | None = None if ctx.professional is not None else ctx.person
     if values:
         kind, _slash, ident = values[0].rstrip("/").rpartition("/")
         wanted = parse_uuid(ident) if kind in ("", "Patient") or kind.endswith("/Patient") else None
-        if wanted != ctx.actor.uuid:
+        if target is None or wanted != target.uuid:
             target = Person.objects.filter(uuid=wanted).first() if wanted else None
-    decision = authorise(ctx.actor, Action.READ_RECORD, target)  # raises PolicyDenied (records it)
+    subject = f"search:{search.resource_type}" if ctx.professional is not None else ""
+    decision = authorise(ctx.actor, Action.READ_RECORD, target, subject=subject)  # raises PolicyDenied (records it)
     return target, decision  # type: ignore[return-value]
 
 
@@ -110,40 +133,61 @@ def date_filter(search: Search, name: str, column: str) -> Q:
 
 
 class PatientHandler(Handler):
-    """The caller's own Patient and the persons they represent (children, protected adults).
+    """The caller's own Patient and the persons they represent (children, protected adults); for a
+    professional, the persons whose space they may read now.
 
     No `identifier` search: the INS is a NIR, and a NIR never goes in a URL (DESIGN.md §4).
     """
 
     type = "Patient"
     params = {"_id": ID, "_lastUpdated": LAST_UPDATED}
-    documentation = "Le titulaire et les personnes qu'il représente ; id = UUID public de la personne."
+    documentation = ("Le titulaire et les personnes qu'il représente ; pour un professionnel de santé, les patients "
+                     "dont il peut consulter l'espace. id = UUID public de la personne.")
 
     def read(self, ctx: Context, resource_id: str) -> dict[str, Any]:
         wanted = parse_uuid(resource_id)
         if wanted is None:
             raise not_found()
-        target = ctx.actor if wanted == ctx.actor.uuid else Person.objects.filter(uuid=wanted).first()
+        own = ctx.professional is None and wanted == ctx.person.uuid
+        target = ctx.actor if own else Person.objects.filter(uuid=wanted).first()
         authorise(ctx.actor, Action.READ_RECORD, target)  # raises PolicyDenied for None too (not recorded)
         return mapping.patient(target)  # type: ignore[arg-type]
 
     def search(self, ctx: Context, search: Search) -> tuple[int, list[dict[str, Any]]]:
-        candidates = [ctx.actor, *represented_profiles(ctx.actor)]
+        candidates = self._candidates(ctx)
         ids = Person.objects.filter(pk__in=[p.pk for p in candidates]).filter(
             id_filter(search) & date_filter(search, "_lastUpdated", "updated_at")).values_list("pk", flat=True)
         matching = [p for p in candidates if p.pk in set(ids) and decide(ctx.actor, Action.READ_RECORD, p)]
         page = matching[search.offset:search.offset + search.count]
-        for person in page:  # each listed person is a read: representatives' reads are traced
+        for person in page:  # each listed person is a read: representatives' and professionals' reads are traced
             authorise(ctx.actor, Action.READ_RECORD, person)
         return len(matching), [mapping.patient(p) for p in page]
 
+    @staticmethod
+    def _candidates(ctx: Context) -> list[Person]:
+        """Who might be listed, before the policy decides on each: for a person, themselves and whom they
+        represent; for a professional, the persons who ever authorised them, one of their care teams or one
+        of their activity places (expiry, revocation, blocks and the space's status are the policy's call)."""
+        professional = ctx.professional
+        if professional is None:
+            return [ctx.person, *represented_profiles(ctx.person)]
+        grantee = (Q(professional=professional) | Q(care_team__memberships__professional=professional)
+                   | Q(establishment__activity_places__professional=professional))
+        persons = Authorisation.objects.filter(grantee).values("person_id")
+        return list(Person.objects.filter(pk__in=persons).order_by("family_name", "given_names", "pk"))
+
 
 def _document(ctx: Context, resource_id: str) -> Document:
-    """A document the caller may read, found by its public id; the policy is asked about its owner."""
+    """A document the caller may read, found by its public id. A holder's side is decided on its owner's
+    space; a professional on the document itself (matrix, masking, authorship: one event, the document
+    as subject; a 403 with the reason, or 404 for a deleted document or a space that is not open)."""
     wanted = parse_uuid(resource_id)
     found = Document.objects.filter(uuid=wanted).select_related("person").first() if wanted else None
     if found is None:
         raise not_found()
+    if ctx.professional is not None:
+        authorise(ctx.professional, Action.READ_DOCUMENT, found)  # raises PolicyDenied (recorded)
+        return found
     try:
         document, _decision = open_document(ctx.actor, found.person, wanted)
     except RecordError:
@@ -185,7 +229,10 @@ class DocumentReferenceHandler(Handler):
 
     def search(self, ctx: Context, search: Search) -> tuple[int, list[dict[str, Any]]]:
         person, decision = target_space(ctx, search)
-        documents = visible_documents(person, decision.role, include_history=True)
+        if ctx.professional is not None:
+            documents = documents_for_professional(ctx.professional, person)
+        else:
+            documents = visible_documents(person, decision.role, include_history=True)
         documents = documents.filter(
             id_filter(search) & date_filter(search, "_lastUpdated", "updated_at")
             & date_filter(search, "date", "created_at") & date_filter(search, "period", "act_date")

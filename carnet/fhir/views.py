@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from carnet.portal.middleware import login_exempt
-from carnet.sharing.policy import PolicyDenied
+from carnet.sharing.policy import PolicyDenied, Role
 from carnet.vault.services import TamperedBlob
 
 from .capability import capability_statement
-from .http import FhirError, authenticate, error_response, fhir_response, negotiate, not_found
+from .http import FhirError, authenticate, error_response, fhir_response, forbidden, negotiate, not_found
 from .params import parse_search, searchset
 from .resources import Context, Handler, handlers
 
@@ -28,6 +28,19 @@ logger = logging.getLogger(__name__)
 ALLOWED_METHODS = ("GET", "HEAD")
 # Denials where the caller has no relationship to the space: answered like an unknown id.
 NOT_FOUND_REASONS = {"no_relationship", "not_attached_parent"}
+# For a professional, also a space that is not open (notified, opposed, closed...): saying "not active"
+# would tell them that this person has, or refused, a space (see the package docstring).
+PROFESSIONAL_NOT_FOUND_REASONS = NOT_FOUND_REASONS | {"not_active"}
+
+
+def denial(denied: PolicyDenied) -> FhirError:
+    """A policy denial as FHIR: 404 where the answer must not reveal that a space exists, else a 403
+    carrying the policy's reason code and its French message."""
+    decision = denied.decision
+    hidden = PROFESSIONAL_NOT_FOUND_REASONS if decision.role == Role.PROFESSIONAL else NOT_FOUND_REASONS
+    if decision.reason in hidden:
+        return not_found()
+    return forbidden(decision.reason, denied.message)
 
 
 def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -42,9 +55,7 @@ def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         except FhirError as error:
             return error_response(error)
         except PolicyDenied as denied:
-            if denied.decision.reason in NOT_FOUND_REASONS:
-                return error_response(not_found())
-            return error_response(FhirError(403, "forbidden", denied.message))
+            return error_response(denial(denied))
         except TamperedBlob:
             logger.error("fhir: stored content failed verification (%s)", request.path)
             return error_response(FhirError(500, "exception", _("Le contenu stocké n'a pas pu être vérifié ; il "

@@ -21,6 +21,7 @@ class Action(StrEnum):
     READ_RECORD = "record.read"  # read documents and the medical profile
     WRITE_RECORD = "record.write"  # add documents, edit the medical profile, folders, marks
     READ_DOCUMENT = "document.read"  # read one document (target: the Document)
+    MANAGE_SHARING = "sharing.manage"  # authorise, revoke, block professionals; give them roles
 
 
 class Role(StrEnum):
@@ -43,7 +44,8 @@ class Decision:
 
 OPEN_STATUSES = {SpaceStatus.ACTIVE}
 # What a representative may do for the person they represent.
-REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD}
+REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD,
+                          Action.MANAGE_SHARING}
 DENIAL_MESSAGES = {
     "not_active": _("Cet espace n'est pas actif."),
     "no_relationship": _("Vous n'avez pas accès à cet espace."),

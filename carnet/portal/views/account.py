@@ -84,6 +84,14 @@ ACTION_LABELS = {
     "account.phone_change": gettext_lazy("Modification du numéro de mobile"),
     "settings.confidentiality": gettext_lazy("Modification des paramètres de confidentialité"),
     "care_history.import": gettext_lazy("Import de l'historique des soins par l'Assurance Maladie"),
+    Action.MANAGE_SHARING: gettext_lazy("Gestion des accès des professionnels"),
+    "sharing.authorise": gettext_lazy("Autorisation d'accès accordée"),
+    "sharing.expiry": gettext_lazy("Date de fin d'une autorisation modifiée"),
+    "sharing.revoke": gettext_lazy("Autorisation d'accès retirée"),
+    "sharing.block": gettext_lazy("Professionnel bloqué"),
+    "sharing.unblock": gettext_lazy("Professionnel débloqué"),
+    "sharing.role_assign": gettext_lazy("Rôle attribué à un professionnel"),
+    "sharing.role_end": gettext_lazy("Fin du rôle d'un professionnel"),
 }
 # The policy's reasons, as the holder reads them (a denial says why).
 REASON_LABELS = {

@@ -28,7 +28,6 @@ from carnet.sharing.policy import Action, PolicyDenied, Role
 from carnet.vault import services as vault
 
 from ..forms_documents import (
-    ConfidentialityDefaultsForm,
     DocumentEditForm,
     DocumentFilterForm,
     DocumentUploadForm,
@@ -376,33 +375,3 @@ def folders(request):
         row.count = row.documents.filter(status="current").count()
     return render(request, "portal/documents/folders.html", {"title": _("Mes dossiers"), "form": form,
                                                              "folders": rows}, status=400 if form.errors else 200)
-
-
-@require_http_methods(["GET", "POST"])
-def privacy(request):
-    """Paramètres de confidentialité: how new documents arrive, the care history, everything at once."""
-    me, profile = _actors(request)
-    try:
-        authorise(me, Action.READ_RECORD, profile)
-    except PolicyDenied as exc:
-        return deny(request, exc)
-    current = actions.settings_of(profile)
-    form = ConfidentialityDefaultsForm(request.POST or None, initial={
-        "new_documents_masked": current.new_documents_masked, "care_history_masked": current.care_history_masked})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            changed = actions.set_confidentiality_defaults(
-                me, profile, new_documents_masked=data["new_documents_masked"],
-                care_history_masked=data["care_history_masked"], apply_to_existing=data["apply_to_existing"])
-        except PolicyDenied as exc:
-            return deny(request, exc)
-        message = _("Vos choix de confidentialité sont enregistrés.")
-        if data["apply_to_existing"]:
-            message += " " + _("%(count)s document(s) modifié(s).") % {"count": changed}
-        messages.success(request, message)
-        return redirect("portal:privacy")
-    masked = Document.objects.of(profile).listed().filter(masked_to_professionals=True).count()
-    total = Document.objects.of(profile).listed().count()
-    return render(request, "portal/documents/privacy.html", {
-        "title": _("Paramètres de confidentialité"), "form": form, "masked": masked, "total": total})
