@@ -15,11 +15,12 @@ Professionals (issue 4: "denials are explicit — 403 with a reason code for pro
 that would reveal whether a space exists"):
 - 404, like an unknown id: an unknown patient, document or entry; a deleted document; a space that is
   not open (notified, opposed, closed: saying so would reveal that the person has, or refused, a space);
-- 403 with the policy's reason in `issue.details.coding` (system ACCESS_DECISION_SYSTEM) and its French
-  message in `diagnostics`: `no_authorisation` on an active space the holder has not authorised (the
-  professional needs to know, to ask for consent; the id is a random UUID they only hold from an identity
-  check or a document they filed, so this is no probe), `blocked`, `habilitation`, `masked`, and this
-  face's `private_section` for a profile section that is not shared with professionals;
+- 403 with the policy's reason in `issue.details.coding` (system
+  https://carnet.sante.fr/fhir/CodeSystem/access-decision) and its French message in `diagnostics`:
+  `no_authorisation` on an active space the holder has not authorised (the professional needs to know,
+  to ask for consent; the id is a random UUID they only hold from an identity check or a document they
+  filed, so this is no probe), `blocked`, `habilitation`, `masked`, and this face's `private_section`
+  for a profile section that is not shared with professionals;
 - `patient` is required on every search (400): a professional has no space of their own. A search is one
   access event on the space (`READ_RECORD`, subject `search:<type>`), not one per result; a Patient search
   lists the spaces they may read now, one event per listed Patient; a DocumentReference or Binary read is

@@ -51,7 +51,8 @@ class Context:
     @property
     def person(self) -> Person:
         """The caller as a person (holder or representative); only on the paths where it is one."""
-        assert isinstance(self.actor, Person)  # noqa: S101 - a professional never takes these paths
+        if not isinstance(self.actor, Person):  # a professional never takes these paths
+            raise TypeError("a holder's path taken by a professional")
         return self.actor
 
 

@@ -58,6 +58,7 @@ DENIAL_MESSAGES = {
     "masked": _("Le titulaire a masqué ce document aux professionnels de santé."),
     "inactive_professional": _("Votre inscription au répertoire des professionnels n'est pas active."),
     "professional_not_allowed": _("Un professionnel de santé ne peut pas faire cela."),
+    "private_section": _("Cette rubrique du profil médical est privée : seul le titulaire la voit."),
 }
 # Roles on the holder's list that see masked documents.
 SEES_MASKED = {"medecin_traitant", "administrateur_sante"}

@@ -106,6 +106,7 @@ REASON_LABELS = {
     "masked": gettext_lazy("Document masqué"),
     "inactive_professional": gettext_lazy("Professionnel inactif au répertoire"),
     "professional_not_allowed": gettext_lazy("Action réservée au titulaire"),
+    "private_section": gettext_lazy("Rubrique privée du profil médical"),
     "holder": gettext_lazy("Titulaire"),
     "legal_representative": gettext_lazy("Représentant légal"),
     "attached_parent": gettext_lazy("Parent de rattachement"),
@@ -275,6 +276,7 @@ KIND_CHOICES = [
     ("", gettext_lazy("Toutes les actions")), ("document", gettext_lazy("Documents")),
     ("profile", gettext_lazy("Dossier et profil médical")), ("account", gettext_lazy("Compte et espace")),
     ("family", gettext_lazy("Proches et représentants légaux")),
+    ("sharing", gettext_lazy("Partage avec les professionnels")),
 ]
 OUTCOME_CHOICES = [
     ("", gettext_lazy("Autorisées et refusées")), ("allowed", gettext_lazy("Autorisées")),
@@ -286,6 +288,7 @@ HISTORY_KINDS = {
     "profile": ("record.", Action.VIEW_SPACE, "care_history.", "settings."),
     "account": ("account.", "space.activate", "space.coming_of_age"),
     "family": ("representative.", Action.MANAGE_REPRESENTATIVES, Action.ACTIVATE_PROFILE),
+    "sharing": ("sharing.",),
 }
 # Coded filters only: they may travel in a URL (page links, export links); no free text ever does.
 HISTORY_FILTERS = ("date_from", "date_to", "who", "kind", "outcome")
