@@ -47,7 +47,7 @@ def holder(request: HttpRequest) -> Account:
 
 @router.get("/me", response={200: MeOut, 401: Error}, summary="Mon identité et mon compte")
 def read_me(request: HttpRequest):
-    return me_out(request.auth)
+    return me_out(holder(request))
 
 
 @router.put("/me/password", response={204: None, **ERRORS}, summary="Changer mon mot de passe")

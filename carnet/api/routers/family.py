@@ -49,13 +49,14 @@ def representation_out(r: Representation) -> dict:
 def profiles(request: HttpRequest):
     """My own profile, those I represent, then the attached children whose space I may activate."""
     holder = me(request)
-    represented = represented_profiles(holder)
+    # A listing, not an act: the policy is asked for each profile shown (decide records nothing).
+    represented = [p for p in represented_profiles(holder) if decide(holder, Action.VIEW_SPACE, p)]
     kinds = dict(
         Representation.objects.filter(
             representative=holder, status=RepresentationStatus.ACCEPTED, person__in=represented
         ).values_list("person_id", "kind")
     )
-    out = [profile_out(holder, "holder")]
+    out = [profile_out(holder, "holder")] if decide(holder, Action.VIEW_SPACE, holder) else []
     out += [profile_out(p, kinds[p.pk]) for p in represented]
     shown = {p.pk for p in represented}
     candidates = (

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import json
 import uuid
+from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
@@ -119,7 +120,24 @@ EXPORT_SUBJECTS = {
 }
 
 
+def own_account(view):
+    """Credentials, contact details, devices and notifications are the signed-in person's own: the policy
+    is still asked (MANAGE_ACCOUNT on their own space), so one function decides every access."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        person = request.user.person if request.user.is_authenticated and request.user.person_id else None
+        if person is not None:
+            try:
+                authorise(person, Action.MANAGE_ACCOUNT, person)
+            except PolicyDenied as exc:
+                return deny(request, exc)
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+
 @require_safe
+@own_account
 def account(request):
     user = request.user
     person = user.person if user.person_id else None
@@ -133,6 +151,7 @@ def account(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def password_change(request):
     form = PasswordChangeForm(request.POST or None)
     if form.is_valid():
@@ -152,6 +171,7 @@ def password_change(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def contact_change(request):
     form, status = ContactChangeForm(request.POST or None), 200
     if form.is_valid():
@@ -175,6 +195,7 @@ def contact_change(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def contact_change_confirm(request):
     pending = request.session.get(CONTACT_SESSION_KEY)
     if not pending:
@@ -195,6 +216,7 @@ def contact_change_confirm(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def devices(request):
     current = request.session.get("device")
     if request.method == "POST":
@@ -224,6 +246,7 @@ def devices(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def preferences(request):
     me = me_or_404(request)
     form = PreferencesForm(request.POST or None, preferences=notification_actions.preferences_for(me))
@@ -238,6 +261,7 @@ def preferences(request):
 
 
 @require_http_methods(["GET", "POST"])
+@own_account
 def notifications(request):
     """The signed-in person's notification centre (including those about profiles they represent)."""
     me = me_or_404(request)

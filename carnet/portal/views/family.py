@@ -101,7 +101,12 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None)
 
 @require_safe
 def family(request):
-    return _family_page(request, me_or_404(request))
+    me = me_or_404(request)
+    try:
+        authorise(me, Action.VIEW_SPACE, me)  # one's own family page; each represented space is asked below
+    except PolicyDenied as exc:
+        return deny(request, exc)
+    return _family_page(request, me)
 
 
 @require_POST

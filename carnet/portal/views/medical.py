@@ -21,7 +21,8 @@ from carnet.medical.enums import PROFESSIONAL_VISIBLE_SECTIONS, UNCONCERNED_SECT
 from carnet.medical.errors import MedicalError
 from carnet.medical.measures import MEASURES
 from carnet.medical.sections import observations
-from carnet.sharing.policy import PolicyDenied
+from carnet.record import actions as record_actions
+from carnet.sharing.policy import Action, PolicyDenied
 
 from ..forms_medical import FORMS, MeasureForm, MedicineSearchForm, SynthesisForm, TargetForm
 from ..profiles import current_profile
@@ -378,6 +379,10 @@ def care_to_treatment(request, episode):
 @require_http_methods(["GET", "POST"])
 def synthesis(request):
     me, profile = _actors(request)
+    try:
+        record_actions.check(me, Action.WRITE_RECORD, profile)  # the synthesis is filed in the documents
+    except PolicyDenied as exc:
+        return deny(request, exc)
     form = SynthesisForm(request.POST or None)
     if form.is_valid():
         try:

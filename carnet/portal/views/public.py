@@ -28,6 +28,8 @@ from carnet.identity import otp as otps
 from carnet.identity.actions import EnrolmentError, LoginError
 from carnet.identity.actions.enrolment import TERMS_VERSION, read_ticket
 from carnet.identity.actions.login import open_device
+from carnet.sharing.events import authorise
+from carnet.sharing.policy import Action, PolicyDenied
 
 from ..forms_public import (
     ActivationFinishForm,
@@ -86,6 +88,13 @@ def home(request):
     """Signed in: the dashboard of the profile shown; otherwise what the service is and how to start."""
     if request.user.is_authenticated:
         profile = current_profile(request)
+        me = own_person(request)
+        if me is not None:  # operators have no space
+            try:
+                authorise(me, Action.VIEW_SPACE, profile)
+            except PolicyDenied as exc:
+                return render(request, "portal/family/denied.html", {"title": _("Accès refusé"),
+                                                                      "message": exc.message}, status=403)
         return render(request, T + "dashboard.html", {
             "title": _("Mon espace santé"), "profile": profile, "me": own_person(request),
         })
