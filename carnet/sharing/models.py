@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessEvent(models.Model):
@@ -173,10 +174,10 @@ class ProfessionalToken(models.Model):
 
 
 class CareRoleKind(models.TextChoices):
-    MEDECIN_TRAITANT = "medecin_traitant", "Médecin traitant"
-    SAGE_FEMME_REFERENTE = "sage_femme_referente", "Sage-femme référente"
-    PHARMACIEN_CORRESPONDANT = "pharmacien_correspondant", "Pharmacien correspondant"
-    ADMINISTRATEUR_SANTE = "administrateur_sante", "Administrateur de santé"
+    MEDECIN_TRAITANT = "medecin_traitant", _("Médecin traitant")
+    SAGE_FEMME_REFERENTE = "sage_femme_referente", _("Sage-femme référente")
+    PHARMACIEN_CORRESPONDANT = "pharmacien_correspondant", _("Pharmacien correspondant")
+    ADMINISTRATEUR_SANTE = "administrateur_sante", _("Administrateur de santé")
 
 
 class Authorisation(models.Model):
