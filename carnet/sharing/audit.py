@@ -342,7 +342,7 @@ def audit_event_resource(event: AccessEvent, *, person_uuid: uuid.UUID, who: str
             "who": {"display": who},
             "requestor": True,
         }],
-        "source": {"observer": {"display": "Carnet"},
+        "source": {"observer": {"display": f"Carnet ({event.channel})" if event.channel else "Carnet"},
                    "type": [_coding(SOURCE_TYPE, "4", "Application Server")]},
         "entity": [{
             "what": {"reference": f"Patient/{person_uuid}"},

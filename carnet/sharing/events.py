@@ -4,6 +4,7 @@ from django.db import transaction
 
 from carnet.identity.models import Person
 
+from . import channels
 from .models import AccessEvent
 
 
@@ -23,7 +24,7 @@ def record(
         event = AccessEvent(
             person=person, actor=actor, professional=professional,
             actor_label=(professional or actor).full_name if (professional or actor) else "", actor_role=role,
-            action=action, allowed=allowed, reason=reason, subject=subject,
+            action=action, allowed=allowed, reason=reason, subject=subject, channel=channels.current(),
             sequence=(last.sequence + 1) if last else 1, previous_hash=last.hash if last else "",
         )
         event.hash = event.compute_hash()

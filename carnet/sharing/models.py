@@ -29,6 +29,8 @@ class AccessEvent(models.Model):
     # A professional actor (from the directory); `actor` stays for persons (holders, representatives).
     professional = models.ForeignKey("sharing.Professional", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    # How: portal, api, fhir, system (jobs, imports), emergency (carnet/sharing/channels.py).
+    channel = models.CharField(max_length=16, blank=True, default="", db_default="")
     at = models.DateTimeField(default=timezone.now)
     sequence = models.PositiveIntegerField()
     previous_hash = models.CharField(max_length=64, blank=True)
@@ -54,6 +56,8 @@ class AccessEvent(models.Model):
             fields["subject"] = self.subject
         if self.professional_id:
             fields["professional"] = self.professional_id
+        if self.channel:
+            fields["channel"] = self.channel
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

@@ -93,7 +93,7 @@ def test_represented_child_and_stranger(family, represented_child):
     client = sign_in(parent)
     listing = client.get("/api/documents", {"person": str(child.uuid)}).json()
     assert [d["id"] for d in listing["results"]] == [str(doc.uuid)]
-    assert AccessEvent.objects.filter(person=child, actor=parent.person, allowed=True).exists()
+    assert AccessEvent.objects.filter(person=child, actor=parent.person, allowed=True, channel="api").exists()
 
     stranger = sign_in(family.holder())
     assert stranger.get("/api/documents", {"person": str(child.uuid)}).status_code == 404

@@ -114,7 +114,7 @@ def test_authorised_doctor_lists_what_the_policy_allows_in_one_event(space):
     [event] = events_of(person, p["dr"])  # the search is one event on the space, not one per result
     assert (event.allowed, event.action, event.reason, event.actor_role, event.subject) == (
         True, Action.READ_RECORD, "authorised", Role.PROFESSIONAL, "search:DocumentReference")
-    assert event.actor_id is None and event.actor_label == "Claire Martin"
+    assert event.actor_id is None and event.actor_label == "Claire Martin" and event.channel == "fhir"
 
 
 def test_search_parameters_apply_as_for_the_holder(space):

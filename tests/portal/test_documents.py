@@ -153,7 +153,8 @@ def test_parent_sees_child_documents_and_stranger_gets_404(csrf_client, family, 
     listing = csrf_client.get("/documents/").content.decode()
     assert f"/documents/{doc.uuid}/" in listing and f"/documents/{hidden.uuid}/" not in listing
     assert csrf_client.get(f"/documents/{hidden.uuid}/").status_code == 404
-    assert AccessEvent.objects.filter(person=child, actor=parent.person, action="record.read").exists()
+    assert AccessEvent.objects.filter(person=child, actor=parent.person, action="record.read",
+                                      channel="portal").exists()
 
     stranger = family.holder()
     other = type(csrf_client)(enforce_csrf_checks=True)

@@ -284,3 +284,21 @@ def test_a_break_line_carries_no_health_content(chain):
     sql(f"UPDATE {TABLE} SET subject = 'document:x' WHERE person_id = %s AND sequence = 2", [chain.pk])
     line = verify_person(chain)[0].line()
     assert set(json.dumps(line)) and "document" not in line and "Dr" not in line
+
+
+def test_each_event_says_how_it_happened(family, client):
+    """Portal, patient API, FHIR or system (jobs, imports): the channel is part of the chained event."""
+    from carnet.sharing import channels
+    from carnet.sharing.events import record, verify_chain
+    from carnet.sharing.models import AccessEvent as Event
+    from carnet.sharing.policy import Role
+
+    person = family.person()
+    record(person, actor=None, role=Role.SYSTEM, action="space.activate")
+    with channels.using(channels.FHIR):
+        record(person, actor=None, role=Role.SYSTEM, action="record.read")
+    assert [e.channel for e in Event.objects.filter(person=person).order_by("sequence")] == ["system", "fhir"]
+    assert verify_chain(person)
+    Event.objects.filter(person=person, channel="fhir").update(channel="portal")
+    assert not verify_chain(person)
+    assert channels.for_path("/api/documents") == "api" and channels.for_path("/documents/") == "portal"

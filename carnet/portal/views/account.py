@@ -317,7 +317,12 @@ HISTORY_KINDS = {
 # Coded filters only: they may travel in a URL (page links, export links); no free text ever does.
 HISTORY_FILTERS = ("date_from", "date_to", "who", "kind", "outcome")
 CSV_HEADER = ["Date", "Qui", "À quel titre", "Action", "Code de l'action", "Résultat", "Motif", "Objet",
-              "N°", "Identifiant de l'événement"]
+              "N°", "Identifiant de l'événement", "Par"]
+CHANNEL_LABELS = {
+    "portal": gettext_lazy("Site Carnet"), "api": gettext_lazy("Application mobile"),
+    "fhir": gettext_lazy("Logiciel de santé (FHIR)"), "system": gettext_lazy("Traitement automatique"),
+    "emergency": gettext_lazy("Accès d'urgence"),
+}
 
 
 class HistoryFilterForm(DsfrBaseForm):
@@ -420,6 +425,7 @@ def _label(event, me) -> None:
     event.role_label = ROLE_LABELS.get(event.actor_role, event.actor_role)
     event.action_label = _action_label(event)
     event.reason_label = REASON_LABELS.get(event.reason, event.reason) if not event.allowed else ""
+    event.channel_label = CHANNEL_LABELS.get(event.channel, "")
 
 
 @require_safe
@@ -517,7 +523,8 @@ def history_csv(request):
             yield writer.writerow([_csv_cell(v) for v in (
                 event.at.astimezone(paris).isoformat(timespec="seconds"), _export_who(event, me), event.role_label,
                 event.action_label, event.action, _("Autorisé") if event.allowed else _("Refusé"),
-                event.reason_label, event.subject, event.sequence, event.uuid)])
+                event.reason_label, event.subject, event.sequence, event.uuid,
+                CHANNEL_LABELS.get(event.channel, event.channel))])
 
     name = f"historique-acces-{timezone.localdate().isoformat()}.csv"
     return _download(rows(), "text/csv; charset=utf-8", name)
