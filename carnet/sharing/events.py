@@ -55,8 +55,30 @@ def authorise(actor, action, target, *, subject: str = ""):
     if isinstance(target, Document) and not subject:
         subject = f"document:{target.uuid}"
     if person is not None and person.pk and (not decision.allowed or decision.role != Role.HOLDER):
-        record(person, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
-               reason=decision.reason, subject=subject)
+        event = record(person, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
+                       reason=decision.reason, subject=subject)
+        if decision.allowed and decision.role == Role.PROFESSIONAL:
+            _tell_holder_of_a_first_access(person, event)
     if not decision.allowed:
         raise PolicyDenied(decision)
     return decision
+
+
+def _tell_holder_of_a_first_access(person, event: AccessEvent) -> None:
+    """A professional's first access to a space is notified to the holder (and their representatives): that
+    it happened, never who or what (the history says it, behind sign-in)."""
+    if event.professional_id is None:
+        return
+    earlier = AccessEvent.objects.filter(person=person, professional_id=event.professional_id, allowed=True
+                                         ).exclude(pk=event.pk).exists()
+    if earlier:
+        return
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from carnet.notifications import actions as notifications
+    from carnet.notifications.enums import Kind
+
+    notifications.notify(person, kind=Kind.ACCOUNT, code="first_professional_access",
+                         title=_("Un professionnel de santé a consulté votre espace pour la première fois. "
+                                 "Le détail est dans l'historique des accès."), url=reverse("portal:history"))

@@ -201,3 +201,19 @@ def test_invariants(family, profession, authorised, blocked, role, masked, autho
     except PolicyDenied:
         pass
     assert AccessEvent.objects.filter(person=holder).count() == before + 1
+
+
+def test_a_professionals_first_access_is_notified_once_without_details(world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from carnet.notifications.models import Notification
+
+    holder, p, d = world
+    with django_capture_on_commit_callbacks(execute=True):
+        authorise(p["dr_auth"], Action.READ_DOCUMENT, d["consult"])
+        authorise(p["dr_auth"], Action.READ_RECORD, holder)
+        authorise(p["dr_team"], Action.READ_RECORD, holder)
+    notices = Notification.objects.filter(person=holder, code="first_professional_access")
+    assert notices.count() == 2  # one per professional, not per access
+    assert all("Martin" not in n.title and "11488" not in n.title for n in notices)
+    assert all("Martin" not in m.body for m in mail.outbox)
