@@ -26,8 +26,8 @@ from carnet.interop import cda, dicom, terminology
 from carnet.interop.formats import UnsupportedFormat, inspect_bytes, inspect_file
 from carnet.notifications import actions as notifications
 from carnet.notifications.enums import Kind
-from carnet.sharing.events import authorise, record
-from carnet.sharing.policy import Action, Decision, Role, decide
+from carnet.sharing.events import authorise, record, require
+from carnet.sharing.policy import Action, Decision, Role
 from carnet.vault import services as vault
 
 from .enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
@@ -51,10 +51,7 @@ def check(actor, action: Action, person, *, subject: str = "") -> Decision:
     """Ask the policy; a denial is recorded (and raised) at once, outside any write transaction."""
     if actor is None:
         return SYSTEM
-    decision = decide(actor, action, person)
-    if not decision.allowed:
-        authorise(actor, action, person, subject=subject)  # records the denial and raises
-    return decision
+    return require(actor, action, person, subject=subject)
 
 
 def trace(person, actor, decision: Decision, action: str, document: Document | None = None) -> None:

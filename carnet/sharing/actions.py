@@ -29,9 +29,9 @@ from carnet.common.dates import add_years, today
 from carnet.identity.errors import ActionRefused
 from carnet.identity.models import Person
 
-from .events import authorise, record
+from .events import record, require
 from .models import Authorisation, Block, CareRole, CareRoleKind, CareTeam, Establishment, Professional
-from .policy import Action, Decision, decide
+from .policy import Action, Decision
 
 MAX_YEARS = 10
 # Roles only one professional holds at a time; giving it to another ends the previous one.
@@ -55,10 +55,7 @@ class SharingError(ActionRefused):
 def check(actor, person) -> Decision:
     """Ask the policy whether `actor` manages `person`'s sharing; a denial is recorded (and raised) at once,
     outside any write transaction. Faces call it before looking rows up, so a stranger's probe is traced too."""
-    decision = decide(actor, Action.MANAGE_SHARING, person)
-    if not decision.allowed:
-        authorise(actor, Action.MANAGE_SHARING, person)  # records the denial and raises PolicyDenied
-    return decision
+    return require(actor, Action.MANAGE_SHARING, person)
 
 
 def _lock(person) -> None:

@@ -44,6 +44,18 @@ def verify_chain(person) -> bool:
     return True
 
 
+def require(actor, action, target, *, subject: str = ""):
+    """Ask the policy before a write: a denial is recorded (and raised) at once, outside the caller's write
+    transaction; an allowed act is traced by the caller, with what it did, inside that transaction."""
+    from .policy import PolicyDenied, decide
+
+    decision = decide(actor, action, target)
+    if not decision.allowed:
+        authorise(actor, action, target, subject=subject)  # records the denial
+        raise PolicyDenied(decision)  # not reached: authorise raised already
+    return decision
+
+
 def authorise(actor, action, target, *, subject: str = ""):
     """Ask the policy and record the decision where the rules say: every non-holder act, every denial."""
     from carnet.record.models import Document
