@@ -144,3 +144,13 @@ def test_confidentiality_defaults_through_the_api(holder_client):
     answer = client.put("/api/confidentiality", {"new_documents_masked": True, "care_history_masked": False,
                                                  "apply_to_existing": True}).json()
     assert answer["changed"] == 1 and Document.objects.get(person=me).masked_to_professionals
+
+
+def test_a_wrong_type_code_and_an_oversized_file_are_clear_errors_storing_nothing(holder_client, settings):
+    client, _me = holder_client
+    wrong = upload(client, make_pdf(), type_code="ZZZ-99")
+    assert wrong.status_code == 400 and wrong.json()["field"] == "type_code"
+    settings.CARNET_MAX_DOCUMENT_BYTES = 1000
+    big = upload(client, make_pdf("x" * 3000))
+    assert big.status_code == 413 and big.json()["detail"]
+    assert not Document.objects.exists() and not Blob.objects.exists()
