@@ -68,8 +68,10 @@ INSTALLED_APPS = [
     "carnet.vault",
     "carnet.record",
     "carnet.medical",
+    "carnet.caregivers",
     # faces
     "carnet.portal",
+    "carnet.pro",
     "carnet.api",
     "carnet.fhir",
     "carnet.cli",
@@ -189,9 +191,24 @@ if not CARNET_MASTER_KEYS:
 CARNET_HABILITATION_FILE = env("CARNET_HABILITATION_FILE")
 # Lifetime of the bearer tokens of professionals' software (OAuth2 access tokens: short).
 CARNET_PRO_TOKEN_SECONDS = envint("CARNET_PRO_TOKEN_SECONDS", 3600)
+# Professionals' sign-in to the pro portal through OpenID Connect (Pro Santé Connect or any provider that works
+# the same way): unset issuer or client id, no button. The national identifier ("8" + RPPS) is read from the claim
+# CARNET_PRO_OIDC_ID_CLAIM (Pro Santé Connect: `SubjectNameID`, in userinfo). carnet/pro/oidc.py.
+CARNET_PRO_OIDC_ISSUER = env("CARNET_PRO_OIDC_ISSUER")
+CARNET_PRO_OIDC_DISCOVERY_URL = env("CARNET_PRO_OIDC_DISCOVERY_URL")  # default: issuer + /.well-known/...
+CARNET_PRO_OIDC_CLIENT_ID = env("CARNET_PRO_OIDC_CLIENT_ID")
+CARNET_PRO_OIDC_CLIENT_SECRET = env("CARNET_PRO_OIDC_CLIENT_SECRET")
+CARNET_PRO_OIDC_SCOPES = env("CARNET_PRO_OIDC_SCOPES", "openid scope_all")
+CARNET_PRO_OIDC_ACR_VALUES = env("CARNET_PRO_OIDC_ACR_VALUES", "eidas1")
+CARNET_PRO_OIDC_ID_CLAIM = env("CARNET_PRO_OIDC_ID_CLAIM", "SubjectNameID")
+CARNET_PRO_OIDC_NAME = env("CARNET_PRO_OIDC_NAME", "Pro Santé Connect")
+CARNET_PRO_OIDC_TIMEOUT_SECONDS = envint("CARNET_PRO_OIDC_TIMEOUT_SECONDS", 10)
 # Uploads: files past this size are spooled to disk by Django, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CARNET_MAX_DOCUMENT_BYTES = envint("CARNET_MAX_DOCUMENT_BYTES", 300 * 1024 * 1024)
+# Test INS (OID 1.2.250.1.213.1.4.10, used by the CI-SIS examples and test cards) match persons only where this
+# is on: demo and tests by default, never in production unless set (carnet/interop/ins.py, decision 0009-dmp-migration).
+CARNET_ACCEPT_TEST_INS = envbool("CARNET_ACCEPT_TEST_INS", "1" if (CARNET_DEMO or DEBUG or TESTING) else "0")
 
 # Sessions: server-side, expire after inactivity, never readable by scripts.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -259,6 +276,9 @@ CARNET_OPPOSITION_WINDOW_DAYS = envint("CARNET_OPPOSITION_WINDOW_DAYS", 42)
 # something awaits a consultation; after 30 days the document becomes visible to them automatically.
 CARNET_ANNOUNCEMENT_REMINDER_DAYS = envint("CARNET_ANNOUNCEMENT_REMINDER_DAYS", 14)
 CARNET_ANNOUNCEMENT_RELEASE_DAYS = envint("CARNET_ANNOUNCEMENT_RELEASE_DAYS", 30)
+# How long an emergency access (bris de glace, SAMU régulateur) lasts once opened: short, since opening again is
+# one stated reason away and every opening is traced and notified (carnet/sharing/emergency.py says why 4 hours).
+CARNET_EMERGENCY_ACCESS_HOURS = envint("CARNET_EMERGENCY_ACCESS_HOURS", 4)
 CARNET_OTP_TTL_SECONDS = envint("CARNET_OTP_TTL_SECONDS", 10 * 60)
 CARNET_LINK_TTL_SECONDS = envint("CARNET_LINK_TTL_SECONDS", 30 * 60)
 CARNET_MAX_ATTEMPTS = envint("CARNET_MAX_ATTEMPTS", 5)

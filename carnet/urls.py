@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("fhir/", include("carnet.fhir.urls")),
     path("exploitation/", admin.site.urls),
+    path("pro/", include("carnet.pro.urls")),
     path("", include("carnet.portal.urls")),
 ]
 

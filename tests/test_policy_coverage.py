@@ -40,7 +40,9 @@ NO_PERSON_DATA = {
 # (attempt limits, keyed hashes), not the sharing policy.
 SIGN_IN_PREFIXES = ("/api/enrolment/", "/api/auth/", "/activer/", "/opposition/", "/code-provisoire/",
                     "/connexion/", "/deconnexion/", "/mot-de-passe-oublie/", "/identifiant-oublie/", "/i18n/",
-                    "/exploitation/", "/static/")
+                    "/exploitation/", "/static/",
+                    # The pro portal's sign-in (OpenID Connect, demo) and sign-out: the directory, not a person.
+                    "/pro/connexion/", "/pro/deconnexion/")
 NOT_REACHED = {302, 401, 403, 404, 405}  # redirected to sign in, refused, or no such thing
 
 

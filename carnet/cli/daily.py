@@ -16,6 +16,7 @@ DAILY_JOBS = [
     "carnet.notifications.jobs.print_pending_letters",
     "carnet.vault.jobs.sweep_unreferenced_files",
     "carnet.record.jobs.announcement_reminders",
+    "carnet.caregivers.actions.expire_invitations",
 ]
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from carnet.portal.middleware import login_exempt
-from carnet.sharing.policy import PolicyDenied, Role
+from carnet.sharing.policy import PolicyDenied, Role, remembering
 from carnet.vault.services import TamperedBlob
 
 from .capability import capability_statement
@@ -44,14 +44,17 @@ def denial(denied: PolicyDenied) -> FhirError:
 
 
 def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Method check, then the view; every failure becomes an OperationOutcome with its status."""
+    """Method check, then the view; every failure becomes an OperationOutcome with its status. The face only reads
+    (GET, HEAD): the policy's lookups of blocks, authorisations and roles are remembered for the request
+    (`policy.remembering`), so a search decided on the space does not ask them again to list the documents."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         try:
             if request.method not in ALLOWED_METHODS:
                 raise FhirError(405, "not-supported", _("Méthode non prise en charge : seule la lecture (GET) "
                                                         "est proposée."), headers={"Allow": ", ".join(ALLOWED_METHODS)})
-            return view(request, *args, **kwargs)
+            with remembering():  # read-only: each policy question about a (person, professional) asked once
+                return view(request, *args, **kwargs)
         except FhirError as error:
             return error_response(error)
         except PolicyDenied as denied:

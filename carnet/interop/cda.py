@@ -8,6 +8,12 @@ kept except integer ``colspan``/``rowspan``. The HTML it returns is therefore sa
 Times: a CDA timestamp with a time becomes a timezone-aware ``datetime`` (its own offset, or Europe/Paris when it
 has none); a date-only value (birth dates, some effective times) stays a ``date`` so its precision is not
 invented. Partial dates (``1977`` or ``197707``) become the first day of the period.
+
+INS: ``CdaHeader.ins`` is the patient id under an INS OID exactly as written (a production OID preferred over a
+test one); ``ins_check`` says whether it can identify anyone (``problem``: missing, malformed, bad_key — some
+published CI-SIS examples fail the NIR control key) and whether its OID is a test one. The reader neither corrects
+nor rejects an INS: importers decide (docs/decisions/0009-dmp-migration.md). Authors: ``rpps`` only from a national
+id "8" + RPPS; ``national_id_kind`` names the others (ADELI, FINESS, SIREN, SIRET-based ids).
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from carnet.interop.formats import (
-    CHUNK,
     XML_PROLOG_BYTES,
     XSL,
     UnsupportedFormat,
@@ -36,14 +41,18 @@ from carnet.interop.formats import (
     safe_xml_parse,
     xml_refusal,
 )
+from carnet.interop.ins import INS_OIDS, PRODUCTION_OIDS, InsCheck, check_ins
 from carnet.interop.terminology import Code
 
 V3 = "urn:hl7-org:v3"
 NS = {"v": V3}
 PARIS = ZoneInfo("Europe/Paris")
-# Matricule INS: NIR and NIA, production (.8, .9) and test (.10, .11) OIDs.
-INS_ROOTS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
+# Matricule INS: NIR and NIA, production (.8, .9), test (.10, .11) and demonstration (.12, .13) OIDs (ins.py).
+INS_ROOTS = INS_OIDS
 RPPS_ROOT = "1.2.250.1.71.4.2.1"  # national PS identifier: "8" + RPPS number ("0" + ADELI for the others)
+# The first character of a national PS identifier says what follows (ANS TRE_G08): "8" RPPS, "0" ADELI, "3" FINESS,
+# "4" SIREN, "5" SIRET (the last three: staff identified through their establishment or company).
+NATIONAL_ID_KINDS = {"8": "rpps", "0": "adeli", "3": "finess", "4": "siren", "5": "siret"}
 
 Source = str | Path | bytes
 
@@ -76,6 +85,17 @@ class Author:
     time: dt.datetime | dt.date | None
     device: str | None = None
 
+    @property
+    def national_id(self) -> str | None:
+        """The national PS identifier as written (type prefix included), when the id is under its OID."""
+        return self.id.extension if self.id and self.id.root == RPPS_ROOT and self.id.extension else None
+
+    @property
+    def national_id_kind(self) -> str | None:
+        """What the national identifier holds: "rpps", "adeli", "finess", "siren", "siret" or "other"."""
+        value = self.national_id
+        return NATIONAL_ID_KINDS.get(value[0], "other") if value else None
+
 
 @dataclass(frozen=True)
 class CdaHeader:
@@ -104,8 +124,17 @@ class CdaHeader:
 
     @property
     def ins(self) -> InstanceId | None:
-        """The INS (matricule INS / NIR) among the patient ids, production or test OID."""
-        return next((i for i in self.patient_ids if i.root in INS_ROOTS), None)
+        """The INS (matricule INS / NIR) among the patient ids: a production OID first, else a test/demo one.
+
+        Returned as written, even when invalid: ``ins_check`` says whether it can identify anyone."""
+        ids = [i for i in self.patient_ids if i.root in INS_ROOTS]
+        return next((i for i in ids if i.root in PRODUCTION_OIDS), ids[0] if ids else None)
+
+    @property
+    def ins_check(self) -> InsCheck:
+        """Whether the INS is usable (``problem``: missing, malformed, bad_key) and whether it is a test one."""
+        found = self.ins
+        return check_ins(found.root if found else None, found.extension if found else None)
 
 
 # --- reading --------------------------------------------------------------------------------------------------
@@ -246,16 +275,26 @@ def header_from(document: etree._Element, body: tuple[str | None, str | None, st
     )
 
 
+# The pull parser is fed in small pieces so that reading stops soon after the body starts: a header is a few
+# kilobytes, and feeding 1 MiB at once would parse (and build) most documents whole before the first event is read.
+HEADER_FEED = 16 * 1024
+
+
 def _chunks(source: Source) -> Iterator[bytes]:
     if isinstance(source, bytes):
         check_xml_prolog(source[:XML_PROLOG_BYTES])
-        for start in range(0, len(source), CHUNK):
-            yield source[start:start + CHUNK]
+        for start in range(0, len(source), HEADER_FEED):
+            yield source[start:start + HEADER_FEED]
         return
     with open(source, "rb") as fh:
-        check_xml_prolog(fh.read(XML_PROLOG_BYTES))
+        head = fh.read(HEADER_FEED)
+        if len(head) == HEADER_FEED:
+            prolog = head + fh.read(XML_PROLOG_BYTES - HEADER_FEED)
+            check_xml_prolog(prolog)
+        else:
+            check_xml_prolog(head)
         fh.seek(0)
-        while chunk := fh.read(CHUNK):
+        while chunk := fh.read(HEADER_FEED):
             yield chunk
 
 

@@ -129,29 +129,45 @@ def _with_filename_hint(refusal: UnsupportedFormat, filename: str) -> Unsupporte
     return refusal
 
 
+SNIFF_BYTES = 8192
+
+
+def sniff(head: bytes) -> str:
+    """The kind a file's first bytes (``SNIFF_BYTES``) announce, before any check: what ``inspect_*`` then verifies
+    (and may still refuse). For callers that need the kind early, e.g. to compare it with a declared media type."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "dicom"
+    if head.startswith(b"PK\x03\x04"):
+        return "dicom-zip"
+    if _looks_like_markup(head):
+        return "cda"
+    return "text"
+
+
 def _inspect(fh: BinaryIO, size: int) -> Inspection:
     fh.seek(0)
-    head = fh.read(8192)
-    if head.startswith(b"%PDF-"):
+    head = fh.read(SNIFF_BYTES)
+    kind = sniff(head)
+    if kind == "pdf":
         check_pdf(fh)
-        return _found("pdf", size)
-    if head.startswith(b"\xff\xd8\xff"):
-        _check_image(fh, "JPEG")
-        return _found("jpeg", size)
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        _check_image(fh, "PNG")
-        return _found("png", size)
-    if len(head) >= 132 and head[128:132] == b"DICM":
+    elif kind in ("jpeg", "png"):
+        _check_image(fh, kind.upper())
+    elif kind == "dicom":
         check_dicom_head(head)
-        return _found("dicom", size)
-    if head.startswith(b"PK\x03\x04"):
+    elif kind == "dicom-zip":
         members = check_dicom_zip(fh)
         return _found("dicom-zip", size, len(members))
-    if _looks_like_markup(head):
+    elif kind == "cda":
         _check_cda(fh)
-        return _found("cda", size)
-    _check_text(fh)
-    return _found("text", size)
+    else:
+        _check_text(fh)
+    return _found(kind, size)
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ from django.utils import timezone
 from .enums import MANDATORY_KINDS, Kind, OutboundChannel, OutboundStatus
 from .models import Notification, NotificationPreference, OutboundMessage
 
+# What a caregiver receives of the person they help: news of the space (documents, messages, appointments...),
+# not the person's account security notices nor their family and sharing invitations, which are theirs alone.
+CAREGIVER_KINDS = frozenset(Kind) - {Kind.ACCOUNT, Kind.FAMILY}
+
 
 def _deliver_after_commit(message_ids: list[int]) -> None:
     from .tasks import deliver_messages
@@ -63,7 +67,8 @@ def set_preference(person, kind: str, *, email: bool, sms: bool) -> Notification
 
 def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=None) -> Notification:
     """Tell a person that something happened: in-app always, email/SMS as they chose. The legal
-    representatives of the person are told too (a child has no login of their own).
+    representatives of the person are told too (a child has no login of their own), and so are their
+    caregivers (aidants) for news of the space (CAREGIVER_KINDS).
 
     `title` must say *that* something happened, never any health content; the email only invites
     the person to sign in.
@@ -81,6 +86,14 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
             Notification.objects.create(person=representative, about=recipient, kind=kind, code=code, title=title,
                                         url=url)
             _send_outside(representative, kind, title)
+        if kind in CAREGIVER_KINDS:  # the person's caregivers (aidants), labelled with the first name, by their choices
+            from carnet.caregivers.actions import caregiver_recipients
+
+            labelled = f"{recipient.first_name} : {title}"[:200]
+            for caregiver in caregiver_recipients(recipient):
+                Notification.objects.create(person=caregiver, about=recipient, kind=kind, code=code, title=labelled,
+                                            url=url)
+                _send_outside(caregiver, kind, labelled)
     return notification
 
 

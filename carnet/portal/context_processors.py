@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .profiles import current_profile, own_person, switchable_profiles
+from .profiles import current_profile, current_role, own_person, switchable_profiles
 
 
 def carnet(request):
@@ -11,6 +11,7 @@ def carnet(request):
         context.update(
             me=me,
             profile=current_profile(request),
+            profile_role=str(current_role(request)),
             profiles=switchable_profiles(request),
             unread_notifications=me.notifications.filter(read_at__isnull=True).count(),
         )

@@ -48,3 +48,21 @@ class RoleForm(DomainErrorsMixin, DsfrBaseForm):
         super().__init__(*args, **kwargs)
         self.fields["professional"].choices = [("", _("Choisir un professionnel"))] + [
             (str(p.uuid), f"{p.full_name} — {p.profession_label}") for p in professionals]
+
+
+class EmergencySettingsForm(DsfrBaseForm):
+    """The holder's three emergency choices ("Accès en cas d'urgence"), each independent of the others."""
+
+    samu_allowed = forms.BooleanField(
+        label=_("Autoriser le médecin régulateur du SAMU (centre 15) à consulter mon dossier"), required=False,
+        help_text=_("Lorsque le SAMU reçoit un appel vous concernant, son médecin régulateur peut consulter votre "
+                    "dossier pour décider des secours."))
+    break_glass_allowed = forms.BooleanField(
+        label=_("Autoriser les autres professionnels de santé à consulter mon dossier en cas d'urgence"),
+        required=False,
+        help_text=_("Si vous ne pouvez pas donner votre accord et que votre santé est en danger immédiat, un "
+                    "professionnel peut ouvrir votre dossier en indiquant un motif (« bris de glace »)."))
+    masked_visible = forms.BooleanField(
+        label=_("Montrer mes documents masqués en cas d'urgence"), required=False,
+        help_text=_("Sinon, les documents que vous avez masqués restent cachés aux professionnels qui accèdent à "
+                    "votre dossier en urgence (sauf à leur auteur et à votre médecin traitant)."))

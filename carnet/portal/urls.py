@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, documents, family, medical, public, sharing
+from .views import account, caregivers, documents, family, medical, public, sharing
 
 app_name = "portal"
 
@@ -41,6 +41,11 @@ urlpatterns = [
     path("famille/inviter/", family.invite, name="invite_representative"),
     path("famille/invitation/<uuid:representation>/", family.respond, name="respond_invitation"),
     path("famille/fin/<uuid:representation>/", family.end, name="end_representation"),
+    # signed in: caregivers (aidants)
+    path("aidants/", caregivers.caregivers, name="caregivers"),
+    path("aidants/inviter/", caregivers.invite, name="invite_caregiver"),
+    path("aidants/invitation/<uuid:delegation>/", caregivers.respond, name="respond_caregiver_invitation"),
+    path("aidants/fin/<uuid:delegation>/", caregivers.end, name="end_delegation"),
     # signed in: documents
     path("documents/", documents.documents, name="documents"),
     path("documents/ajouter/", documents.upload, name="document_upload"),
@@ -87,5 +92,6 @@ urlpatterns = [
          name="privacy_unblock"),
     path("confidentialite/roles/attribuer/", sharing.privacy_assign_role, name="privacy_assign_role"),
     path("confidentialite/roles/<uuid:role>/fin/", sharing.privacy_end_role, name="privacy_end_role"),
+    path("confidentialite/urgence/", sharing.privacy_emergency, name="privacy_emergency"),
     path("confidentialite/habilitations/", sharing.habilitations, name="habilitations"),
 ]

@@ -6,12 +6,28 @@ professional rules (masking, habilitation matrix) here, behind the same policy d
 """
 
 from django.db.models import Q
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from carnet.sharing.policy import Role
 
 from .enums import DocumentStatus
 from .models import Document
+
+
+class AnyOf(In):
+    """`type_code__any_of=[...]`: `IN` everywhere, `= ANY(%s)` with one array parameter on PostgreSQL. The
+    habilitation matrix lets a doctor read about 110 types; as `IN (...)`, Django and psycopg handled each code
+    as a parameter, in the count and again in the page (about 0.8 ms of a professional's search)."""
+
+    lookup_name = "any_of"
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+Document._meta.get_field("type_code").register_lookup(AnyOf)
 
 
 def visible_documents(person, role: Role, *, include_history: bool = False):
@@ -24,11 +40,11 @@ def visible_documents(person, role: Role, *, include_history: bool = False):
     still_invisible = Q(invisible_to_holder=True) & (
         Q(invisible_to_holder_until__isnull=True) | Q(invisible_to_holder_until__gt=today)
     )
-    if role in (Role.HOLDER, Role.REPRESENTATIVE):
+    if role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CAREGIVER):
         documents = documents.exclude(still_invisible)
-    if role == Role.REPRESENTATIVE:
+    if role in (Role.REPRESENTATIVE, Role.CAREGIVER):  # a caregiver sees no more than a representative
         documents = documents.exclude(hidden_from_representatives=True)
-    if role not in (Role.HOLDER, Role.REPRESENTATIVE, Role.SYSTEM):
+    if role not in (Role.HOLDER, Role.REPRESENTATIVE, Role.CAREGIVER, Role.SYSTEM):
         return documents.none()
     return documents
 
@@ -36,17 +52,33 @@ def visible_documents(person, role: Role, *, include_history: bool = False):
 def documents_for_professional(professional, person):
     """The documents of `person` a professional may read, as one query. It must agree with the policy's
     document-level answer (`decide(professional, Action.READ_DOCUMENT, document)`); a test checks both on
-    random cases. Authors always read what they authored, blocked or not."""
+    random cases. Authors always read what they authored, blocked or not; an emergency opening in force counts
+    as an authorisation, and shows masked documents only if the holder chose so."""
     from carnet.sharing import habilitation
-    from carnet.sharing.policy import OPEN_STATUSES, SEES_MASKED, is_authorised, is_blocked, roles_of
+    from carnet.sharing.policy import (
+        OPEN_STATUSES,
+        SEES_MASKED,
+        emergency_in_force,
+        emergency_settings_of,
+        is_authorised,
+        is_blocked,
+        roles_of,
+    )
 
     documents = Document.objects.of(person).exclude(status=DocumentStatus.DELETED)
     if not professional.active or person.status not in OPEN_STATUSES:
         return documents.none()
     authored = Q(author_identifier__in=[professional.rpps, professional.national_id]) & ~Q(author_identifier="")
-    if is_blocked(person, professional) or not is_authorised(person, professional):
+    if is_blocked(person, professional):
         return documents.filter(authored)
-    readable = Q(type_code__in=[t.code for t in habilitation.readable_types(professional.profession_code)])
+    authorised = is_authorised(person, professional)
+    emergency = None if authorised else emergency_in_force(person, professional)
+    if not authorised and emergency is None:
+        return documents.filter(authored)
+    readable = Q(type_code__any_of=[t.code for t in habilitation.readable_types(professional.profession_code)])
     if not roles_of(person, professional) & SEES_MASKED:
-        readable &= Q(masked_to_professionals=False)
+        if emergency is None:
+            emergency = emergency_in_force(person, professional)
+        if emergency is None or not emergency_settings_of(person).masked_visible:
+            readable &= Q(masked_to_professionals=False)
     return documents.filter(readable | authored)

@@ -16,6 +16,12 @@ Choices made here, on top of the policy:
   team's or establishment's authorisation stays (the block overrides it while it lasts, as the policy says).
 - Giving a role authorises the professional directly (permanently) when they are not already authorised
   on their own name: a médecin traitant must not lose access because a care team was revoked.
+- The administrateur de santé (a professional) may block and unblock for the holder (`Action.BLOCK_ON_BEHALF`,
+  nothing else of the holder's sharing), but not themselves, nor the holder's médecin traitant or another
+  administrateur de santé: those roles are the holder's own choice (in Mon Espace Santé the médecin traitant even
+  comes from the insurer), and blocking them would undo it behind the holder's back. They lift only blocks an
+  administrateur de santé made: a block the holder or a representative decided is theirs to lift. The holder is
+  told (in the app, no name) and sees the block, and who made it, on their page and in the history.
 """
 
 import datetime as dt
@@ -31,7 +37,7 @@ from carnet.identity.models import Person
 
 from .events import record, require
 from .models import Authorisation, Block, CareRole, CareRoleKind, CareTeam, Establishment, Professional
-from .policy import Action, Decision
+from .policy import Action, Decision, roles_of
 
 MAX_YEARS = 10
 # Roles only one professional holds at a time; giving it to another ends the previous one.
@@ -215,17 +221,43 @@ def revoke(actor, person, authorisation: Authorisation) -> Authorisation:
 # --- blocks ---------------------------------------------------------------------------------------------------
 
 
+def check_block(actor, person) -> Decision:
+    """May `actor` block and unblock professionals for `person`: the holder or a representative (MANAGE_SHARING),
+    or the holder's administrateur de santé (BLOCK_ON_BEHALF only). A denial is recorded and raised."""
+    if isinstance(actor, Professional):
+        return require(actor, Action.BLOCK_ON_BEHALF, person)
+    return check(actor, person)
+
+
+# Roles the holder chose that their administrateur de santé cannot block.
+PROTECTED_FROM_ADMINISTRATOR = {CareRoleKind.MEDECIN_TRAITANT, CareRoleKind.ADMINISTRATEUR_SANTE}
+
+
+def _may_block_on_behalf(person, administrator: Professional, professional: Professional) -> None:
+    if professional.pk == administrator.pk:
+        raise SharingError(_("Vous ne pouvez pas vous bloquer vous-même."), code="self")
+    if roles_of(person, professional) & PROTECTED_FROM_ADMINISTRATOR:
+        raise SharingError(_("Le médecin traitant et l'administrateur de santé sont choisis par le titulaire : lui "
+                             "seul peut les bloquer."), code="protected_role")
+
+
 def block(actor, person, professional: Professional) -> Block:
     """Bloquer un professionnel: overrides every authorisation (except for what they authored). Their own
-    authorisation in force is revoked and their roles end, so unblocking never restores access by itself."""
-    decision = check(actor, person)
+    authorisation in force is revoked and their roles end, so unblocking never restores access by itself.
+    `actor` is the holder, a representative, or the holder's administrateur de santé (a Professional)."""
+    decision = check_block(actor, person)
     if professional is None:
         raise SharingError(_("Ce professionnel n'existe pas dans l'annuaire."), code="not_found")
+    on_behalf = isinstance(actor, Professional)
     with transaction.atomic():
         _lock(person)
+        if on_behalf:
+            _may_block_on_behalf(person, actor, professional)
         if Block.objects.filter(person=person, professional=professional, lifted_at__isnull=True).exists():
             raise SharingError(_("Ce professionnel est déjà bloqué."), code="already_blocked")
-        row = Block.objects.create(person=person, professional=professional, blocked_by=actor)
+        row = Block.objects.create(person=person, professional=professional,
+                                   blocked_by=None if on_behalf else actor,
+                                   blocked_by_professional=actor if on_behalf else None)
         subject = f"professional:{professional.uuid}"
         _trace(person, actor, decision, "sharing.block", subject)
         for authorisation in in_force(Authorisation.objects.filter(person=person, professional=professional)):
@@ -233,24 +265,44 @@ def block(actor, person, professional: Professional) -> Block:
             authorisation.save(update_fields=["revoked_at"])
             _trace(person, actor, decision, "sharing.revoke", subject)
         _end_roles(person, actor, decision, professional)
+        if on_behalf:
+            _tell_holder(person, _("Votre administrateur de santé a bloqué un professionnel de santé pour vous."))
     return row
 
 
 def unblock(actor, person, professional: Professional) -> Block:
     """Débloquer un professionnel. Access comes back only through an authorisation in force (e.g. their care
-    team's); their own must be given again."""
-    decision = check(actor, person)
+    team's); their own must be given again. The administrateur de santé lifts only blocks an administrateur de
+    santé made."""
+    decision = check_block(actor, person)
     if professional is None:
         raise SharingError(_("Ce professionnel n'existe pas dans l'annuaire."), code="not_found")
+    on_behalf = isinstance(actor, Professional)
     with transaction.atomic():
         _lock(person)
         row = Block.objects.filter(person=person, professional=professional, lifted_at__isnull=True).first()
         if row is None:
             raise SharingError(_("Ce professionnel n'est pas bloqué."), code="not_blocked")
+        if on_behalf and row.blocked_by_professional_id is None:
+            raise SharingError(_("Ce blocage a été décidé par le titulaire : lui seul peut le lever."),
+                               code="holder_block")
         row.lifted_at = timezone.now()
         row.save(update_fields=["lifted_at"])
         _trace(person, actor, decision, "sharing.unblock", f"professional:{professional.uuid}")
+        if on_behalf:
+            _tell_holder(person, _("Votre administrateur de santé a débloqué un professionnel de santé pour vous."))
     return row
+
+
+def _tell_holder(person, title: str) -> None:
+    """What an administrateur de santé did for the holder: that it happened (the page and the history say who)."""
+    from django.urls import reverse
+
+    from carnet.notifications import actions as notifications
+    from carnet.notifications.enums import Kind
+
+    notifications.notify(person, kind=Kind.ACCOUNT, code="blocked_on_behalf", title=title,
+                         url=reverse("portal:privacy") + "#bloques")
 
 
 # --- roles ----------------------------------------------------------------------------------------------------
@@ -327,8 +379,8 @@ def current_authorisations(person) -> QuerySet[Authorisation]:
 
 
 def current_blocks(person) -> QuerySet[Block]:
-    return Block.objects.filter(person=person, lifted_at__isnull=True).select_related("professional").order_by(
-        "created_at", "pk")
+    return Block.objects.filter(person=person, lifted_at__isnull=True).select_related(
+        "professional", "blocked_by_professional").order_by("created_at", "pk")
 
 
 def current_roles(person) -> QuerySet[CareRole]:

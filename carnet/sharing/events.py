@@ -1,11 +1,19 @@
 """Recording and checking access events."""
 
-from django.db import transaction
+from functools import cache
 
-from carnet.identity.models import Person
+from django.db import connection, transaction
 
 from . import channels
 from .models import AccessEvent
+
+# The reads of an event write, as plain SQL: built with the ORM, each took longer than PostgreSQL took to run it
+# (about 0.4 ms of Python each), and every professional's read and every upload writes an event.
+_LOCK_PERSON = 'SELECT 1 FROM "identity_person" WHERE "id" = %s'
+_LAST_EVENT = ('SELECT "sequence", "hash" FROM "sharing_accessevent" WHERE "person_id" = %s '
+               'ORDER BY "sequence" DESC LIMIT 1')
+_EARLIER_ALLOWED = ('SELECT 1 FROM "sharing_accessevent" WHERE "person_id" = %s AND "professional_id" = %s '
+                    'AND "allowed" AND "id" <> %s LIMIT 1')
 
 
 def record(
@@ -14,22 +22,50 @@ def record(
     """Append an event to `person`'s chain; the person row lock orders that person's events. `actor` is a
     Person (holder, representative) or a Professional of the directory."""
     from .models import Professional
+    from .policy import EMERGENCY_REASONS
 
     professional = actor if isinstance(actor, Professional) else None
+    # What a professional does under an emergency opening is shown as an emergency access, however it came.
+    channel = channels.EMERGENCY if allowed and reason in EMERGENCY_REASONS.values() else channels.current()
     if professional is not None:
         actor = None
     with transaction.atomic(savepoint=False):  # inside a caller's transaction: part of it, no savepoint
-        Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
-        last = AccessEvent.objects.filter(person=person).order_by("-sequence").only("sequence", "hash").first()
+        with connection.cursor() as cursor:  # lock the person row (orders their events), then read the last one
+            cursor.execute(_LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
+                           [person.pk])
+            cursor.execute(_LAST_EVENT, [person.pk])
+            last = cursor.fetchone()  # (sequence, hash), or None for the first event
         event = AccessEvent(
             person=person, actor=actor, professional=professional,
             actor_label=(professional or actor).full_name if (professional or actor) else "", actor_role=role,
-            action=action, allowed=allowed, reason=reason, subject=subject, channel=channels.current(),
-            sequence=(last.sequence + 1) if last else 1, previous_hash=last.hash if last else "",
+            action=action, allowed=allowed, reason=reason, subject=subject, channel=channel,
+            sequence=(last[0] + 1) if last else 1, previous_hash=last[1] if last else "",
         )
         event.hash = event.compute_hash()
-        event.save()
+        _insert(event)
         return event
+
+
+@cache
+def _insert_statement() -> tuple[str, tuple]:
+    fields = tuple(f for f in AccessEvent._meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(AccessEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(AccessEvent._meta.pk.column)}")
+    return sql, fields
+
+
+def _insert(event: AccessEvent) -> None:
+    """`event.save()` for a new event, every concrete field written as the ORM prepares it, without the ORM's
+    query building (about 0.5 ms of Python for this 16-column insert). Edits still go through save(), refused."""
+    if not connection.features.can_return_columns_from_insert:
+        event.save()
+        return
+    sql, fields = _insert_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields])
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
 
 
 def verify_chain(person) -> bool:
@@ -81,8 +117,9 @@ def _tell_holder_of_a_first_access(person, event: AccessEvent) -> None:
     it happened, never who or what (the history says it, behind sign-in)."""
     if event.professional_id is None:
         return
-    earlier = AccessEvent.objects.filter(person=person, professional_id=event.professional_id, allowed=True
-                                         ).exclude(pk=event.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_EARLIER_ALLOWED, [person.pk, event.professional_id, event.pk])
+        earlier = cursor.fetchone() is not None
     if earlier:
         return
     from django.urls import reverse

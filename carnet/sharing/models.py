@@ -70,6 +70,9 @@ class Establishment(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     finess = models.CharField(max_length=9, unique=True)
     name = models.CharField(max_length=200, blank=True)  # a directory extract gives the number only
+    # A SAMU's call-handling centre (centre de réception et de régulation des appels, "centre 15", CSP L6311-2):
+    # a médecin practising here is a médecin régulateur (emergency.is_samu_regulator). Set by the operator.
+    samu_regulation = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -223,6 +226,9 @@ class Block(models.Model):
     professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="+")
     blocked_by = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # The holder's administrateur de santé, when they blocked on the holder's behalf (blocked_by is then empty).
+    blocked_by_professional = models.ForeignKey(Professional, null=True, blank=True, on_delete=models.SET_NULL,
+                                                related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     lifted_at = models.DateTimeField(null=True, blank=True)
 
@@ -245,3 +251,45 @@ class CareRole(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "professional"], name="care_role_person_pro")]
+
+
+# -- Emergency access (bris de glace, SAMU régulateur): carnet/sharing/emergency.py --------------------------------
+
+
+class EmergencyKind(models.TextChoices):
+    SAMU = "samu", _("Médecin régulateur du SAMU (centre 15)")
+    BREAK_GLASS = "break_glass", _("Professionnel de santé en situation d'urgence (bris de glace)")
+
+
+class EmergencySettings(models.Model):
+    """The holder's three emergency choices ("Accès en cas d'urgence"), independent of each other. Without a row,
+    the defaults apply (`DEFAULTS`): both accesses allowed, since the law opens the DMP in an emergency unless the
+    person expressly opposed it (CSP L1111-17 I); masked documents not shown, since masking is the holder's
+    explicit wish to keep a document from professionals."""
+
+    DEFAULTS = {"samu_allowed": True, "break_glass_allowed": True, "masked_visible": False}
+
+    person = models.OneToOneField("identity.Person", on_delete=models.CASCADE, related_name="emergency_settings")
+    samu_allowed = models.BooleanField(default=DEFAULTS["samu_allowed"])
+    break_glass_allowed = models.BooleanField(default=DEFAULTS["break_glass_allowed"])
+    masked_visible = models.BooleanField(default=DEFAULTS["masked_visible"])
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class EmergencyAccess(models.Model):
+    """One opening of a space in an emergency by a professional, with the reason they stated (sealed with the
+    person's key: it may describe their state), in force from `opened_at` until `expires_at`."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="emergency_accesses")
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=EmergencyKind.choices)
+    reason_sealed = models.BinaryField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "professional", "expires_at"], name="emergency_person_pro")]
+
+    def in_force(self, at=None) -> bool:
+        return self.opened_at <= (at or timezone.now()) < self.expires_at

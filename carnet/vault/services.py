@@ -108,6 +108,10 @@ class _StreamFile(File):
         pass
 
 
+_INSERT_BLOB = ('INSERT INTO "vault_blob" ("uuid", "person_id", "sha256", "size", "storage_name", "created_at") '
+                'VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ("person_id", "sha256") DO NOTHING RETURNING "id"')
+
+
 def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
     """Encrypt `source` under the person's key into the vault; the same content is stored once."""
     pending = _written.get()
@@ -135,12 +139,25 @@ def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
     if counted.size == 0:
         raise ValueError("empty content")
     digest = counted.sha256.hexdigest()
-    try:
-        with transaction.atomic():
-            return Blob.objects.create(uuid=blob_id, person_id=person.pk, sha256=digest,
-                                       size=counted.size, storage_name=name)
-    except IntegrityError:  # this person already has these bytes: keep one copy
-        existing = Blob.objects.get(person_id=person.pk, sha256=digest)
+    blob = Blob(uuid=blob_id, person_id=person.pk, sha256=digest, size=counted.size, storage_name=name)
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        # One statement, no savepoint: the unique (person, sha256) constraint decides, as below.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_BLOB, [blob.uuid, blob.person_id, blob.sha256, blob.size, blob.storage_name,
+                                          blob.created_at])
+            row = cursor.fetchone()
+        if row is not None:
+            blob.pk, blob._state.adding, blob._state.db = row[0], False, connection.alias
+            return blob
+    else:
+        try:
+            with transaction.atomic():
+                blob.save(force_insert=True)
+                return blob
+        except IntegrityError:
+            pass
+    existing = Blob.objects.get(person_id=person.pk, sha256=digest)  # this person already has these bytes: one copy
     pending.remove(name)
     target.delete(name)
     return existing

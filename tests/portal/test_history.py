@@ -281,3 +281,28 @@ def test_exports_need_a_signed_in_person(client):
     for name in ("history_csv", "history_fhir"):
         response = client.get(reverse(f"portal:{name}"))
         assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+def test_emergency_accesses_are_shown_in_plain_french(browser, holder):
+    from carnet.sharing.emergency import open_emergency_access
+    from carnet.sharing.models import Professional
+
+    me = holder.person
+    doctor = Professional.objects.create(rpps="99900000001", family_name="Urgentiste", given_names="Paul",
+                                         profession_code="10")
+    open_emergency_access(doctor, me, kind="break_glass", reason="Inconscient")
+    authorise(doctor, Action.READ_RECORD, me)
+    page = html.unescape(get(browser).content.decode())
+    for label in ("Accès au dossier en situation d'urgence", "Accès d'urgence", "Paul Urgentiste",
+                  "Consultation du dossier"):
+        assert label in page, label
+    assert "Inconscient" not in page
+    assert actions_shown(get(browser, kind="sharing")) == ["sharing.emergency"]
+
+
+def test_every_policy_reason_of_the_sharing_rules_added_here_has_a_label():
+    from carnet.portal.views.account import REASON_LABELS
+
+    new = {"professionals_only", "emergency", "samu", "emergency_no_reason", "emergency_refused", "samu_refused",
+           "not_samu_regulator", "not_health_administrator", "administrateur_sante", "not_author"}
+    assert not sorted(new - set(REASON_LABELS))

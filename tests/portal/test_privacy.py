@@ -209,3 +209,88 @@ def test_another_persons_authorisation_is_404(signed_in, family):
 def test_signed_out_visitors_are_sent_to_sign_in():
     response = Client().get(URL)
     assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+# --- Accès en cas d'urgence: the three settings and the latest openings ------------------------------------------
+
+EMERGENCY_URL = "/confidentialite/urgence/"
+
+
+def checkbox(text: str, name: str) -> str:
+    match = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', text)
+    assert match, name
+    return match.group(0)
+
+
+def test_the_emergency_settings_are_three_labelled_checkboxes_with_the_defaults(signed_in):
+    client, _me = signed_in
+    text = page(client)
+    assert 'id="urgence"' in text and "Accès en cas d'urgence" in text
+    assert '<legend class="fr-fieldset__legend" id="emergency-settings-legend">' in text
+    for name, checked in (("samu_allowed", True), ("break_glass_allowed", True), ("masked_visible", False)):
+        tag = checkbox(text, name)
+        assert ("checked" in tag) == checked, name
+        assert f'<label for="emergency-{name}" class="fr-label">' in text
+    assert "pour 4 heures" in text
+
+
+def test_saving_the_emergency_settings(signed_in):
+    from carnet.sharing.models import EmergencySettings
+
+    client, me = signed_in
+    response = post(client, EMERGENCY_URL, {"masked_visible": "on"})
+    assert response["Location"].endswith("#urgence")
+    chosen = EmergencySettings.objects.get(person=me)
+    assert (chosen.samu_allowed, chosen.break_glass_allowed, chosen.masked_visible) == (False, False, True)
+    assert AccessEvent.objects.filter(person=me, action="settings.emergency").count() == 1
+    text = page(client)
+    assert "Vos choix pour l'accès en cas d'urgence sont enregistrés." in text
+    assert "checked" in checkbox(text, "masked_visible") and "checked" not in checkbox(text, "samu_allowed")
+    assert decide(pro(), Action.EMERGENCY_ACCESS, _request(me)).reason == "emergency_refused"
+
+
+def _request(person):
+    from carnet.sharing.emergency import EmergencyRequest
+
+    return EmergencyRequest(person, "break_glass", "motif")
+
+
+def test_the_emergency_settings_need_csrf_and_a_post(signed_in):
+    client, me = signed_in
+    assert client.post(EMERGENCY_URL, {}).status_code == 403
+    assert client.get(EMERGENCY_URL).status_code == 405
+    from carnet.sharing.models import EmergencySettings
+
+    assert not EmergencySettings.objects.filter(person=me).exists()
+
+
+def test_a_parent_sets_the_childs_emergency_settings(csrf_client, represented_child):
+    from carnet.sharing.models import EmergencySettings
+
+    parent, child = represented_child
+    sign_in(csrf_client, parent)
+    post_form(csrf_client, "/famille/", {"profile": str(child.uuid)}, action="/famille/profil/")
+    post(csrf_client, EMERGENCY_URL, {"samu_allowed": "on"})
+    assert EmergencySettings.objects.get(person=child).samu_allowed
+    assert not EmergencySettings.objects.filter(person=parent.person).exists()
+
+
+def test_the_latest_emergency_openings_are_listed_without_their_reason(signed_in):
+    from carnet.sharing.emergency import open_emergency_access
+
+    client, me = signed_in
+    assert "Aucun accès en urgence à votre dossier." in page(client)
+    doctor = pro(family_name="Urgentiste", given_names="Paul")
+    open_emergency_access(doctor, me, kind="break_glass", reason="Polytraumatisme")
+    text = page(client)
+    assert "Paul Urgentiste" in text and "bris de glace" in text
+    assert "Polytraumatisme" not in text
+
+
+def test_a_block_by_the_administrator_says_so(signed_in):
+    client, me = signed_in
+    admin, other = pro(family_name="Admin", given_names="Zoé"), pro()
+    actions.authorise_professional(me, me, admin, until=None)
+    actions.assign_role(me, me, admin, CareRoleKind.ADMINISTRATEUR_SANTE)
+    actions.block(admin, me, other)
+    assert "par votre administrateur de santé, Zoé Admin" in page(client)

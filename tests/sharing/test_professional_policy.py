@@ -217,3 +217,183 @@ def test_a_professionals_first_access_is_notified_once_without_details(world, dj
     assert notices.count() == 2  # one per professional, not per access
     assert all("Martin" not in n.title and "11488" not in n.title for n in notices)
     assert all("Martin" not in m.body for m in mail.outbox)
+
+
+# --- Emergency access (bris de glace, SAMU régulateur) ------------------------------------------------------------
+# settings × masked × blocked × SAMU vs break-glass × expired, through `decide` and the SQL list.
+
+def samu_centre() -> Establishment:
+    return Establishment.objects.create(finess=f"9{next(_rpps) % 10**8:08d}", name="SAMU 75 — centre 15",
+                                        samu_regulation=True)
+
+
+def regulator(profession="10") -> Professional:
+    professional = pro(profession)
+    ActivityPlace.objects.create(professional=professional, establishment=samu_centre())
+    return professional
+
+
+def emergency_settings(person, **choices):
+    from carnet.sharing.models import EmergencySettings
+
+    EmergencySettings.objects.update_or_create(person=person, defaults=choices)
+
+
+def open_access(professional, person, kind="break_glass"):
+    from carnet.sharing.emergency import open_emergency_access
+
+    return open_emergency_access(professional, person, kind=kind, reason="Patient inconscient aux urgences")
+
+
+def expire(access):
+    from carnet.sharing.models import EmergencyAccess
+
+    past = timezone.now() - dt.timedelta(hours=1)
+    EmergencyAccess.objects.filter(pk=access.pk).update(opened_at=past - dt.timedelta(hours=4), expires_at=past)
+
+
+@pytest.fixture
+def emergency_world(family):
+    holder = family.person(status=SpaceStatus.ACTIVE)
+    p = {"bg_doc": pro("10"), "samu_doc": regulator("10"), "bg_nurse": pro("60"), "bg_expired": pro("10"),
+         "bg_blocked": pro("10"), "auth_bg": pro("10")}
+    authorise_pro(holder, p["auth_bg"])
+    for name in ("bg_doc", "bg_nurse", "bg_blocked", "auth_bg"):
+        open_access(p[name], holder)
+    open_access(p["samu_doc"], holder, kind="samu")
+    expire(open_access(p["bg_expired"], holder))
+    Block.objects.create(person=holder, professional=p["bg_blocked"])  # blocked after opening: still nothing
+    d = {
+        "consult": doc(holder, "11488-4"),
+        "consult_masked": doc(holder, "11488-4", masked=True),
+        "residence": doc(holder, "ATTEST-RESID"),
+        "medication_review": doc(holder, "56445-0"),
+        "biology_masked": doc(holder, "11502-2", masked=True),
+    }
+    return holder, p, d
+
+
+E_DOCS = ("consult", "consult_masked", "residence", "medication_review", "biology_masked")
+# actor: (masked documents hidden in an emergency (the default), shown) for each document of E_DOCS.
+E_TABLE = {
+    "bg_doc": [(Y, "emergency"), (N, "masked"), (N, "habilitation"), (Y, "emergency"), (N, "masked")],
+    "samu_doc": [(Y, "samu"), (N, "masked"), (N, "habilitation"), (Y, "samu"), (N, "masked")],
+    "bg_nurse": [(N, "habilitation"), (N, "habilitation"), (N, "habilitation"), (Y, "emergency"), (N, "masked")],
+    "bg_expired": [(N, "no_authorisation")] * 5,
+    "bg_blocked": [(N, "blocked")] * 5,
+    "auth_bg": [(Y, "authorised"), (N, "masked"), (N, "habilitation"), (Y, "authorised"), (N, "masked")],
+}
+E_TABLE_SHOWN = {  # the same, when the holder chose to show masked documents in an emergency
+    "bg_doc": [(Y, "emergency"), (Y, "emergency"), (N, "habilitation"), (Y, "emergency"), (Y, "emergency")],
+    "samu_doc": [(Y, "samu"), (Y, "samu"), (N, "habilitation"), (Y, "samu"), (Y, "samu")],
+    "bg_nurse": [(N, "habilitation"), (N, "habilitation"), (N, "habilitation"), (Y, "emergency"),
+                 (Y, "emergency")],
+    "bg_expired": [(N, "no_authorisation")] * 5,
+    "bg_blocked": [(N, "blocked")] * 5,
+    "auth_bg": [(Y, "authorised"), (Y, "emergency"), (N, "habilitation"), (Y, "authorised"), (Y, "emergency")],
+}
+E_CASES = [(shown, actor, document, *expected)
+           for shown, table in ((False, E_TABLE), (True, E_TABLE_SHOWN))
+           for actor, row in table.items() for document, expected in zip(E_DOCS, row, strict=True)]
+
+
+@pytest.mark.parametrize("shown, actor, document, allowed, reason", E_CASES)
+def test_emergency_document_decisions(emergency_world, shown, actor, document, allowed, reason):
+    holder, p, d = emergency_world
+    if shown:
+        emergency_settings(holder, masked_visible=True)
+    decision = decide(p[actor], Action.READ_DOCUMENT, d[document])
+    assert (decision.allowed, decision.reason, decision.role) == (allowed, reason, Role.PROFESSIONAL)
+    listed = documents_for_professional(p[actor], holder).filter(pk=d[document].pk).exists()
+    assert listed == allowed  # the SQL list agrees with the decision
+
+
+def _opening(professional, person, kind="break_glass", reason="Détresse respiratoire"):
+    from carnet.sharing.emergency import EmergencyRequest
+
+    return decide(professional, Action.EMERGENCY_ACCESS, EmergencyRequest(person, kind, reason))
+
+
+# (samu_allowed, break_glass_allowed), who asks, kind, reason → (allowed, reason)
+OPENING_CASES = [
+    ((Y, Y), "doctor", "break_glass", "x", Y, "emergency"),
+    ((Y, N), "doctor", "break_glass", "x", N, "emergency_refused"),
+    ((N, Y), "doctor", "break_glass", "x", Y, "emergency"),  # independent settings
+    ((Y, Y), "regulator", "samu", "x", Y, "samu"),
+    ((N, Y), "regulator", "samu", "x", N, "samu_refused"),
+    ((Y, N), "regulator", "samu", "x", Y, "samu"),  # independent settings
+    ((Y, N), "regulator", "break_glass", "x", N, "emergency_refused"),
+    ((Y, Y), "doctor", "samu", "x", N, "not_samu_regulator"),
+    ((Y, Y), "nurse_at_samu", "samu", "x", N, "not_samu_regulator"),  # the law names the médecin régulateur
+    ((Y, Y), "nurse", "break_glass", "x", Y, "emergency"),
+    ((Y, Y), "doctor", "break_glass", "   ", N, "emergency_no_reason"),
+    ((Y, Y), "regulator", "samu", "", N, "emergency_no_reason"),
+    ((Y, Y), "blocked", "break_glass", "x", N, "blocked"),
+    ((Y, Y), "blocked_regulator", "samu", "x", N, "blocked"),
+    ((Y, Y), "inactive", "break_glass", "x", N, "inactive_professional"),
+]
+
+
+@pytest.mark.parametrize("choices, who, kind, reason, allowed, why", OPENING_CASES)
+def test_emergency_opening_decisions(family, choices, who, kind, reason, allowed, why):
+    holder = family.person(status=SpaceStatus.ACTIVE)
+    emergency_settings(holder, samu_allowed=choices[0], break_glass_allowed=choices[1])
+    actors = {"doctor": lambda: pro("10"), "regulator": lambda: regulator("10"), "nurse": lambda: pro("60"),
+              "nurse_at_samu": lambda: regulator("60"), "inactive": lambda: pro("10", active=False)}
+    if who.startswith("blocked"):
+        professional = regulator("10") if who == "blocked_regulator" else pro("10")
+        Block.objects.create(person=holder, professional=professional)
+    else:
+        professional = actors[who]()
+    decision = _opening(professional, holder, kind, reason)
+    assert (decision.allowed, decision.reason) == (allowed, why)
+
+
+def test_emergency_opening_needs_an_active_space(family):
+    notified = family.person(status=SpaceStatus.NOTIFIED)
+    assert _opening(pro("10"), notified).reason == "not_active"
+
+
+def test_emergency_space_reads(emergency_world):
+    holder, p, _d = emergency_world
+    assert decide(p["bg_doc"], Action.READ_RECORD, holder).reason == "emergency"
+    assert decide(p["samu_doc"], Action.READ_RECORD, holder).reason == "samu"
+    assert decide(p["bg_expired"], Action.READ_RECORD, holder).reason == "no_authorisation"
+    assert decide(p["bg_blocked"], Action.READ_RECORD, holder).reason == "blocked"
+    assert decide(p["bg_doc"], Action.MANAGE_SHARING, holder).reason == "professional_not_allowed"
+
+
+def test_the_emergency_table_has_enough_cases():
+    assert len(E_CASES) + len(OPENING_CASES) >= 60
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    profession=st.sampled_from(["10", "60", "21"]), blocked=st.booleans(), expired=st.booleans(),
+    shown=st.booleans(), masked=st.booleans(), kind=st.sampled_from(["break_glass", "samu"]),
+    type_code=st.sampled_from(["11488-4", "56445-0", "ATTEST-RESID", "11502-2"]),
+)
+def test_emergency_invariants(family, profession, blocked, expired, shown, masked, kind, type_code):
+    """A blocked professional never reads, even in an emergency; an expired emergency access grants nothing; a
+    masked document is read in an emergency only when the holder chose so; the SQL list agrees."""
+    holder = family.person(status=SpaceStatus.ACTIVE)
+    emergency_settings(holder, masked_visible=shown)
+    professional = regulator(profession) if kind == "samu" else pro(profession)
+    document = doc(holder, type_code, masked=masked)
+    try:
+        access = open_access(professional, holder, kind=kind)
+    except PolicyDenied as exc:  # a nurse is no régulateur
+        assert (kind, exc.decision.reason) == ("samu", "not_samu_regulator")
+        access = None
+    if access is not None and expired:
+        expire(access)
+    if blocked:
+        Block.objects.create(person=holder, professional=professional)
+    decision = decide(professional, Action.READ_DOCUMENT, document)
+    if blocked or expired or access is None:
+        assert not decision.allowed
+    if masked and not shown:
+        assert not decision.allowed
+    if decision.allowed:
+        assert decision.reason in ("emergency", "samu")
+    assert documents_for_professional(professional, holder).filter(pk=document.pk).exists() == decision.allowed

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from carnet.identity.models import Person
-from carnet.sharing.events import authorise
+from carnet.sharing.events import authorise, require
 from carnet.sharing.policy import Action, Role
 
 from ..enums import UNCONCERNED_SECTIONS, AuthorKind, Section
@@ -149,6 +149,7 @@ def add_entry(actor, person: Person, kind: str, data: dict) -> ProfileEntry:
     """Add an entry of `kind` (a section, or "organ_donation"); for a kind that holds one entry
     (blood group, organ donation), the existing one is replaced."""
     decision = authorise(actor, Action.WRITE_RECORD, person)
+    _check_wishes(actor, person, SECTION_OF.get(kind))
     spec = _spec(kind)
     if kind == Section.MEASURES:
         from .measures import add_measure
@@ -172,6 +173,7 @@ def add_entry(actor, person: Person, kind: str, data: dict) -> ProfileEntry:
 
 def update_entry(actor, person: Person, entry_uuid, data: dict) -> ProfileEntry:
     decision = authorise(actor, Action.WRITE_RECORD, person)
+    _check_wishes(actor, person, _section_of(person, entry_uuid))
     with transaction.atomic():
         entry = ProfileEntry.objects.select_for_update().filter(person=person, uuid=entry_uuid).first()
         if entry is None or entry.category == "unconcerned" or entry.derived_from_id:
@@ -191,6 +193,7 @@ def update_entry(actor, person: Person, entry_uuid, data: dict) -> ProfileEntry:
 def delete_entry(actor, person: Person, entry_uuid) -> None:
     """Remove an entry for good (its computed entries, such as the BMI of a weight, go with it)."""
     authorise(actor, Action.WRITE_RECORD, person)
+    _check_wishes(actor, person, _section_of(person, entry_uuid))
     with transaction.atomic():
         entry = ProfileEntry.objects.select_for_update().filter(person=person, uuid=entry_uuid).first()
         if entry is None or entry.derived_from_id:
@@ -225,6 +228,18 @@ def declare_unconcerned(actor, person: Person, section: str) -> ProfileEntry:
 def withdraw_unconcerned(actor, person: Person, section: str) -> None:
     authorise(actor, Action.WRITE_RECORD, person)
     entries_of(person, section).filter(category="unconcerned").delete()
+
+
+def _section_of(person: Person, entry_uuid) -> str | None:
+    return ProfileEntry.objects.filter(person=person, uuid=entry_uuid).values_list("section", flat=True).first()
+
+
+def _check_wishes(actor, person: Person, section: str | None) -> None:
+    """Entourage et volontés (trusted person, organ donation; advance directives belong there too) is the holder's
+    own: the policy refuses it to caregivers (WRITE_WISHES). Asked before any write transaction, so the denial's
+    event stays; an allowed check records nothing more (the WRITE_RECORD decision was traced)."""
+    if section == Section.ENTOURAGE:
+        require(actor, Action.WRITE_WISHES, person)
 
 
 def _spec(kind: str) -> SectionSpec:

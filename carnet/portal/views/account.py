@@ -35,7 +35,7 @@ from carnet.record.visibility import visible_documents
 from carnet.sharing.audit import audit_event_resource, verify_person
 from carnet.sharing.events import authorise
 from carnet.sharing.models import AccessEvent
-from carnet.sharing.policy import Action, PolicyDenied, Role
+from carnet.sharing.policy import Action, PolicyDenied, Role, decide
 
 from ..forms_account import (
     ContactChangeForm,
@@ -54,6 +54,7 @@ PAGE_SIZE = 20
 ROLE_LABELS = {
     Role.HOLDER: gettext_lazy("Titulaire"),
     Role.REPRESENTATIVE: gettext_lazy("Représentant légal"),
+    Role.CAREGIVER: gettext_lazy("Aidant"),
     Role.SYSTEM: gettext_lazy("Système"),
     Role.PROFESSIONAL: gettext_lazy("Professionnel de santé"),
     Role.NONE: gettext_lazy("Aucun lien avec ce profil"),
@@ -69,9 +70,19 @@ ACTION_LABELS = {
     "representative.accept": gettext_lazy("Invitation acceptée"),
     "representative.refuse": gettext_lazy("Invitation refusée"),
     "representative.end": gettext_lazy("Fin d'un accès de représentant légal"),
+    Action.MANAGE_CAREGIVERS: gettext_lazy("Gestion des aidants"),
+    "caregiver.invite": gettext_lazy("Invitation d'un aidant"),
+    "caregiver.accept": gettext_lazy("Invitation d'aidant acceptée"),
+    "caregiver.refuse": gettext_lazy("Invitation d'aidant refusée"),
+    "caregiver.expire": gettext_lazy("Invitation d'aidant expirée"),
+    "caregiver.cancel": gettext_lazy("Invitation d'aidant annulée"),
+    "caregiver.end": gettext_lazy("Fin d'un accès d'aidant"),
     Action.READ_RECORD: gettext_lazy("Consultation du dossier"),
     Action.WRITE_RECORD: gettext_lazy("Modification du dossier"),
     Action.READ_DOCUMENT: gettext_lazy("Consultation d'un document"),
+    Action.WRITE_WISHES: gettext_lazy("Modification de l'entourage et des volontés"),
+    Action.DELETE_RECORD: gettext_lazy("Suppression dans le dossier"),
+    Action.EXPORT_SPACE: gettext_lazy("Export des données ou de l'historique"),
     "document.add": gettext_lazy("Ajout d'un document"),
     "document.edit": gettext_lazy("Modification d'un document"),
     "document.delete": gettext_lazy("Suppression d'un document"),
@@ -93,6 +104,11 @@ ACTION_LABELS = {
     "sharing.unblock": gettext_lazy("Professionnel débloqué"),
     "sharing.role_assign": gettext_lazy("Rôle attribué à un professionnel"),
     "sharing.role_end": gettext_lazy("Fin du rôle d'un professionnel"),
+    "authorisation.declare": gettext_lazy("Accord du patient déclaré par un professionnel"),
+    Action.EMERGENCY_ACCESS: gettext_lazy("Accès au dossier en situation d'urgence"),
+    Action.BLOCK_ON_BEHALF: gettext_lazy("Blocage d'un professionnel par l'administrateur de santé"),
+    Action.RELEASE_TO_HOLDER: gettext_lazy("Document rendu visible au patient par son auteur"),
+    "settings.emergency": gettext_lazy("Modification des paramètres d'accès en cas d'urgence"),
 }
 # The policy's reasons, as the holder reads them (a denial says why).
 REASON_LABELS = {
@@ -110,8 +126,22 @@ REASON_LABELS = {
     "private_section": gettext_lazy("Rubrique privée du profil médical"),
     "holder": gettext_lazy("Titulaire"),
     "legal_representative": gettext_lazy("Représentant légal"),
+    "caregiver": gettext_lazy("Aidant"),
+    "caregiver_not_allowed": gettext_lazy("Action interdite à un aidant"),
+    "caregiver_locked_section": gettext_lazy("Rubrique non modifiable par un aidant"),
     "attached_parent": gettext_lazy("Parent de rattachement"),
     "insurer": gettext_lazy("Assurance Maladie"),
+    "declared_consent": gettext_lazy("Accord déclaré par le professionnel"),
+    "professionals_only": gettext_lazy("Réservé aux professionnels de santé"),
+    "emergency": gettext_lazy("Accès en situation d'urgence (bris de glace)"),
+    "samu": gettext_lazy("Accès du médecin régulateur du SAMU"),
+    "emergency_no_reason": gettext_lazy("Motif de l'accès en urgence non indiqué"),
+    "emergency_refused": gettext_lazy("Accès en urgence refusé par vos paramètres"),
+    "samu_refused": gettext_lazy("Accès du SAMU refusé par vos paramètres"),
+    "not_samu_regulator": gettext_lazy("N'est pas médecin régulateur du SAMU"),
+    "not_health_administrator": gettext_lazy("N'est pas votre administrateur de santé"),
+    "administrateur_sante": gettext_lazy("Administrateur de santé"),
+    "not_author": gettext_lazy("N'est pas l'auteur du document"),
 }
 # What an export of the history is recorded as (the event's subject), and how the history shows it.
 EXPORT_SUBJECTS = {
@@ -311,8 +341,9 @@ HISTORY_KINDS = {
     "document": ("document.",),
     "profile": ("record.", Action.VIEW_SPACE, "care_history.", "settings."),
     "account": ("account.", "space.activate", "space.coming_of_age"),
-    "family": ("representative.", Action.MANAGE_REPRESENTATIVES, Action.ACTIVATE_PROFILE),
-    "sharing": ("sharing.",),
+    "family": ("representative.", Action.MANAGE_REPRESENTATIVES, Action.ACTIVATE_PROFILE, "caregiver.",
+               Action.MANAGE_CAREGIVERS),
+    "sharing": ("sharing.", "authorisation."),
 }
 # Coded filters only: they may travel in a URL (page links, export links); no free text ever does.
 HISTORY_FILTERS = ("date_from", "date_to", "who", "kind", "outcome")
@@ -456,6 +487,7 @@ def history(request):
         "csv_url": f"{reverse('portal:history_csv')}?{export_query}",
         "fhir_url": f"{reverse('portal:history_fhir')}?{export_query}",
         "is_me": profile.pk == me.pk, "chain_ok": not verify_person(profile),
+        "may_export": decide(me, Action.EXPORT_SPACE, profile).allowed,
     }, status=400 if form.is_bound and form.errors else 200)
 
 
@@ -473,7 +505,7 @@ def _export_access(request, subject: str):
         if profile is None:
             raise Http404
     try:
-        authorise(me, Action.VIEW_SPACE, profile, subject=subject)
+        authorise(me, Action.EXPORT_SPACE, profile, subject=subject)  # an export: never a caregiver's
     except PolicyDenied as exc:
         return None, deny(request, exc)
     form, filters = _history_form(request)

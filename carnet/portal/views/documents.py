@@ -24,7 +24,7 @@ from carnet.record.errors import RecordError
 from carnet.record.models import Document, DocumentMark, Folder
 from carnet.record.queries import DocumentFilters, search_documents, types_present
 from carnet.sharing.events import authorise
-from carnet.sharing.policy import Action, PolicyDenied, Role
+from carnet.sharing.policy import Action, PolicyDenied, Role, decide
 from carnet.vault import services as vault
 
 from ..forms_documents import (
@@ -147,22 +147,13 @@ def upload(request):
 def document(request, document):
     me, profile = _actors(request)
     doc, decision = _document_or_404(me, profile, document)
-    if decision.role in (Role.HOLDER, Role.REPRESENTATIVE):
+    if decision.role in (Role.HOLDER, Role.REPRESENTATIVE, Role.CAREGIVER):
         actions.mark(me, profile, doc, read=True)
-    rendered = None
-    if doc.format == "cda" and doc.blob_id:
-        try:
-            rendered = cda.render(vault.read_bytes(doc.blob))
-        except vault.TamperedBlob:
-            return _integrity_error(request)
-        except Exception:  # noqa: BLE001 - an unreadable body still shows its metadata and download
-            rendered = None
-    text = None
-    if doc.format == "text" and doc.blob_id:
-        try:
-            text = vault.read_bytes(doc.blob).decode("utf-8", errors="replace")
-        except vault.TamperedBlob:
-            return _integrity_error(request)
+    try:
+        viewer = viewer_context(doc)
+    except vault.TamperedBlob:
+        return _integrity_error(request)
+    rendered, text = viewer["rendered"], viewer["text"]
     known = terminology.document_type(doc.type_code)
     mark = DocumentMark.objects.filter(person=profile, document=doc, reader=me).first()
     return render(request, "portal/documents/detail.html", {
@@ -172,8 +163,28 @@ def document(request, document):
         "versions": Document.objects.of(profile).filter(versions=doc) if doc.replaces_id else [],
         "newer": Document.objects.of(profile).filter(replaces=doc).first(),
         "is_holder": decision.role == Role.HOLDER, "pinned": bool(mark and mark.pinned),
+        # Which buttons to offer (a caregiver neither masks nor deletes): the policy's answers, nothing recorded.
+        "may_mask": decide(me, Action.MANAGE_SHARING, profile).allowed,
+        "may_delete": decide(me, Action.DELETE_RECORD, profile).allowed,
         "move_form": MoveForm(folders=_folders(profile), initial={"folder": doc.folder.uuid if doc.folder else ""}),
     })
+
+
+def viewer_context(doc) -> dict:
+    """What the viewer partial (portal/documents/_viewer.html) shows inline: a CDA rendered safely, or a text
+    file's text. Raises vault.TamperedBlob on a corrupted blob. Shared with the pro portal's viewer."""
+    rendered = None
+    if doc.format == "cda" and doc.blob_id:
+        try:
+            rendered = cda.render(vault.read_bytes(doc.blob))
+        except vault.TamperedBlob:
+            raise
+        except Exception:  # noqa: BLE001 - an unreadable body still shows its metadata and download
+            rendered = None
+    text = None
+    if doc.format == "text" and doc.blob_id:
+        text = vault.read_bytes(doc.blob).decode("utf-8", errors="replace")
+    return {"rendered": rendered, "text": text}
 
 
 def _integrity_error(request):
@@ -183,6 +194,14 @@ def _integrity_error(request):
 def _serve(request, document, *, inline: bool, which: str = "content"):
     me, profile = _actors(request)
     doc, _decision = _document_or_404(me, profile, document)
+    return serve_document_file(request, doc, inline=inline, which=which)
+
+
+def serve_document_file(request, doc, *, inline: bool, which: str = "content"):
+    """The bytes of a document the caller was allowed to read (its content, DICOM preview or a CDA's embedded
+    piece), never cached, shown inline under a locked-down CSP. Shared with the pro portal's viewer."""
+    if which == "embedded" and doc.format != "cda":
+        raise Http404  # only a CDA carries embedded pieces
     blob = doc.preview_blob if which == "preview" else doc.blob
     if blob is None:
         raise Http404
@@ -283,6 +302,8 @@ def delete(request, document):
     if request.method == "POST":
         try:
             actions.delete_document(me, profile, doc)
+        except PolicyDenied as exc:  # a caregiver may not delete (recorded by the action)
+            return deny(request, exc)
         except RecordError as exc:
             messages.error(request, exc.message)
             return redirect("portal:document", document=doc.uuid)
@@ -307,6 +328,8 @@ def confidentiality(request, document):
             messages.success(request, _("Votre choix a été enregistré."))
         else:
             raise Http404
+    except PolicyDenied as exc:  # confidentiality is the holder's side only (recorded by the action)
+        return deny(request, exc)
     except RecordError as exc:
         messages.error(request, exc.message)
     return redirect("portal:document", document=doc.uuid)

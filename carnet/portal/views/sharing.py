@@ -12,6 +12,7 @@ service runs with (carnet.sharing.habilitation), unknown cells shown as what the
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,14 +26,14 @@ from carnet.interop.terminology import DOCUMENT_TYPES, PatientCategory, category
 from carnet.record import actions as record_actions
 from carnet.record.models import Document
 from carnet.sharing import actions as sharing_actions
-from carnet.sharing import directory_search, habilitation
+from carnet.sharing import directory_search, emergency, habilitation
 from carnet.sharing.actions import SharingError
 from carnet.sharing.events import authorise
 from carnet.sharing.models import Authorisation, CareRole, CareRoleKind, CareTeam, Establishment, Professional
 from carnet.sharing.policy import Action, PolicyDenied
 
 from ..forms_documents import ConfidentialityDefaultsForm
-from ..forms_sharing import DirectorySearchForm, RoleForm, UntilForm
+from ..forms_sharing import DirectorySearchForm, EmergencySettingsForm, RoleForm, UntilForm
 from ..profiles import current_profile
 from .family import deny, me_or_404
 
@@ -159,7 +160,17 @@ def _sharing_context(request, profile) -> dict:
         "search_form": form, "results": results, "result_kind": kind,
         "searched": bool(request.session.get(_search_key(profile))),
         "min_date": (today() + dt.timedelta(days=1)).isoformat(),
+        **_emergency_context(profile),
     }
+
+
+def _emergency_context(profile) -> dict:
+    """The three emergency settings (as chosen, or the defaults) and the latest emergency openings."""
+    chosen = emergency.settings_of(profile)
+    form = EmergencySettingsForm(initial={name: getattr(chosen, name) for name in EmergencySettingsForm.base_fields},
+                                 auto_id="emergency-%s")
+    return {"emergency_form": form, "emergency_accesses": list(emergency.recent_accesses(profile)),
+            "emergency_hours": settings.CARNET_EMERGENCY_ACCESS_HOURS}
 
 
 @require_http_methods(["GET", "POST"])
@@ -330,3 +341,17 @@ def privacy_end_role(request, role):
         raise Http404
     return _change(request, "roles", lambda me, profile: sharing_actions.end_role(me, profile, found),
                    _("Le rôle a pris fin."))
+
+
+@require_POST
+def privacy_emergency(request):
+    """Accès en cas d'urgence: the three independent settings (SAMU, other professionals, masked documents)."""
+    form = EmergencySettingsForm(request.POST)
+    form.is_valid()  # three optional checkboxes: always valid, unchecked ones absent from the post
+
+    def run(me, profile):
+        emergency.set_emergency_settings(me, profile, samu_allowed=form.cleaned_data["samu_allowed"],
+                                         break_glass_allowed=form.cleaned_data["break_glass_allowed"],
+                                         masked_visible=form.cleaned_data["masked_visible"])
+
+    return _change(request, "urgence", run, _("Vos choix pour l'accès en cas d'urgence sont enregistrés."))
