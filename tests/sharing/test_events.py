@@ -65,7 +65,7 @@ def test_policy_never_lets_a_stranger_or_a_pending_invitee_in(family, action, ac
     if relation == "accepted" and decision.allowed:
         assert target.status == SpaceStatus.ACTIVE and action in (
             Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD,
-            Action.MANAGE_SHARING, Action.WRITE_WISHES, Action.DELETE_RECORD)
+            Action.MANAGE_SHARING, Action.WRITE_WISHES, Action.DELETE_RECORD, Action.EXPORT_SPACE)
     if relation == "self" and decision.allowed:
         assert actor.status == SpaceStatus.ACTIVE and action != Action.ACTIVATE_PROFILE
     if action == Action.ACTIVATE_PROFILE and decision.allowed:
