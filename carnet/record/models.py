@@ -85,6 +85,14 @@ class Document(models.Model):
     hidden_from_representatives = models.BooleanField(default=False)
     # the holder's own organisation
     folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+    # XDS / PDSm metadata sent by clinical software (IHE MHD): searchable by ITI-67
+    practice_setting_code = models.CharField(max_length=64, blank=True)  # CI-SIS J04 (context.practiceSetting)
+    facility_type_code = models.CharField(max_length=64, blank=True)  # CI-SIS J02 (context.facilityType)
+    event_codes = models.JSONField(default=list, blank=True)  # [{"system", "code", "display"}] (context.event)
+    archived = models.BooleanField(default=False)  # the PDSm is-archived extension
+    submission_set = models.ForeignKey(
+        "record.SubmissionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+    )
 
     objects = DocumentQuerySet.as_manager()
 
@@ -108,6 +116,29 @@ class Document(models.Model):
     def holder_owned(self) -> bool:
         """Deposited by the holder or a representative: theirs to edit and delete."""
         return self.source == DocumentSource.HOLDER
+
+
+class SubmissionSet(models.Model):
+    """An XDS SubmissionSet (a FHIR List, IHE MHD ITI-65): what one sender filed in one go. Its `unique_id`
+    makes a re-sent submission idempotent; `metadata` keeps the List as received (author, source, content
+    type) so ITI-66 can give it back."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+")
+    unique_id = models.CharField(max_length=128)
+    source_id = models.CharField(max_length=128, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    author_identifier = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "unique_id"], name="submission_set_person_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"submission set {self.uuid}"
 
 
 class DocumentMark(models.Model):
