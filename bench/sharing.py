@@ -144,8 +144,8 @@ def build(args) -> dict:
         doc_fields = ["uuid", "person_id", "type_code", "type_system", "class_code", "category", "title", "act_date",
                       "source", "author_kind", "author_label", "author_identifier", "format", "mime_type",
                       "format_code", "filename", "size", "sha256", "details", "status", "unique_id",
-                      "masked_to_professionals", "created_at", "updated_at"]
-        empty, first = Jsonb({}), now - bench.SPAN
+                      "masked_to_professionals", "created_at", "updated_at", "event_codes"]
+        empty, no_events, first = Jsonb({}), Jsonb([]), now - bench.SPAN
         step_seconds = bench.SPAN.total_seconds() / len(owners)
         own_rpps = [doctor.rpps, doctor.national_id]
 
@@ -169,7 +169,7 @@ def build(args) -> dict:
                        str(category), f"{rng.choice(bench.TITLES)} {i % 997}", act, str(source), str(kind), label,
                        ident, "pdf", "application/pdf", pdf_code, f"document-{i}.pdf",
                        rng.randrange(20_000, 2_000_000), rng.getrandbits(256).to_bytes(32).hex(), empty, str(status),
-                       unique_id, masked, created, created)
+                       unique_id, masked, created, created, no_events)
 
         documents = bench.copy_rows(conn, Document, doc_fields, document_rows())
         conn.commit()

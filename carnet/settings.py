@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "carnet.record",
     "carnet.medical",
     "carnet.caregivers",
+    "carnet.export",
     # faces
     "carnet.portal",
     "carnet.pro",
@@ -276,6 +277,8 @@ CARNET_OPPOSITION_WINDOW_DAYS = envint("CARNET_OPPOSITION_WINDOW_DAYS", 42)
 # something awaits a consultation; after 30 days the document becomes visible to them automatically.
 CARNET_ANNOUNCEMENT_REMINDER_DAYS = envint("CARNET_ANNOUNCEMENT_REMINDER_DAYS", 14)
 CARNET_ANNOUNCEMENT_RELEASE_DAYS = envint("CARNET_ANNOUNCEMENT_RELEASE_DAYS", 30)
+# How long a holder's export (extraire ses données) stays downloadable before the daily purge deletes it.
+CARNET_EXPORT_DAYS = envint("CARNET_EXPORT_DAYS", 7)
 # How long an emergency access (bris de glace, SAMU régulateur) lasts once opened: short, since opening again is
 # one stated reason away and every opening is traced and notified (carnet/sharing/emergency.py says why 4 hours).
 CARNET_EMERGENCY_ACCESS_HOURS = envint("CARNET_EMERGENCY_ACCESS_HOURS", 4)

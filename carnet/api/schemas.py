@@ -228,7 +228,7 @@ class PreferencesIn(Schema):
 # --- family ---------------------------------------------------------------------------------------------
 
 
-ProfileRelation = Literal["holder", "attached_parent", "legal_representative", "guardian"]
+ProfileRelation = Literal["holder", "attached_parent", "legal_representative", "guardian", "caregiver"]
 
 
 class ProfileOut(Schema):

@@ -21,7 +21,7 @@ from carnet.identity.errors import ActionRefused
 from carnet.sharing.policy import PolicyDenied
 
 from .access import NOT_FOUND_REASONS
-from .routers import account, auth, documents, enrolment, family, medical, notifications, sharing
+from .routers import account, auth, documents, enrolment, export, family, medical, notifications, sharing
 
 REALM = "carnet"
 
@@ -71,6 +71,7 @@ api.add_router("/", family.router, tags=["family"])
 api.add_router("/", documents.router, tags=["documents"])
 api.add_router("/", medical.router, tags=["medical"])
 api.add_router("/", sharing.router, tags=["sharing"])
+api.add_router("/", export.router, tags=["export"])
 
 
 def error_body(detail: str, field: str = "") -> dict:

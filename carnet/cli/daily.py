@@ -17,6 +17,7 @@ DAILY_JOBS = [
     "carnet.vault.jobs.sweep_unreferenced_files",
     "carnet.record.jobs.announcement_reminders",
     "carnet.caregivers.actions.expire_invitations",
+    "carnet.export.actions.purge_expired",
 ]
 
 

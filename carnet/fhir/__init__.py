@@ -1,6 +1,21 @@
 """FHIR R4 REST face at /fhir/: read and search on a person's space for the holder and their legal
 representatives, and for professionals (clinical software with a professional bearer token) under the
-holder's sharing policy (SMART apps come with the catalogue issue).
+holder's sharing policy (SMART apps come with the catalogue issue); and the IHE MHD / ANS PDSm writes of
+clinical software (`write.py`, `publish.py`, `patch.py`, rules in `carnet.interop.mhd`):
+- ITI-65 `POST /fhir/` (transaction Bundle: one SubmissionSet List, DocumentReferences, Binaries; Folders are
+  refused), ITI-105 `POST /fhir/DocumentReference` (content inline): PDSm metadata checked against the CI-SIS value
+  sets (J07 type, TRE_A03 class, J10 format, J02, J04, J08), bytes against the declared size and SHA-1, the patient
+  by INS; all or nothing; the same uniqueIds again = the same answer, nothing new (a uniqueId reused for other
+  content: 409); `relatesTo` replaces (author only) supersedes the old version; bodies over
+  CARNET_FHIR_MAX_BODY_BYTES (64 MB) are a 413 before they are read. An unknown INS and a space that is not open
+  both answer 422 `space_not_open` (a different answer would reveal whether the person has a space);
+- PDSm metadata update: JSON Patch (`PATCH /fhir/DocumentReference/<id>` or `?identifier=`) on status,
+  securityLabel (MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX, N) and PDSm_isArchived only (else
+  405), by the document's author, each a new version;
+- ITI-66 `GET /fhir/List`: the SubmissionSets with at least one document the caller may read (`lists.py`).
+Refusals of these writes carry their reason code in `issue.details.coding` like policy denials (e.g.
+`unknown_author`, `not_author`, `hash_mismatch`, `size_mismatch`, `mime_mismatch`, `unknown_type`,
+`patient_mismatch`, `duplicate_unique_id`).
 
 Choices a client relies on (also in GET /fhir/metadata):
 - ids are public UUIDs: Patient = person, DocumentReference = document, Binary = the same id as its
@@ -27,4 +42,12 @@ that would reveal whether a space exists"):
   one event on the document (`READ_DOCUMENT`, subject `document:<uuid>`); every denial is an event too.
 - A blocked or unauthorised professional's search is refused at space level even though they may still
   read, one by one, the documents they authored (the policy's `author` rule on READ_DOCUMENT).
+- Patient lookup (PDSm space existence check, PDQm ITI-78: docs/decisions/0011-patient-lookup.md): by INS
+  (`identifier`) and/or complete identity traits, the exception to the 404 rule above is an empty searchset,
+  never a 404: an open space answers `active: true`; a space that is not open answers `active: false` only to a
+  professional who already knew it (authorised once, or filed a document there), and nothing otherwise, like an
+  unknown INS. Each lookup naming a person is one event (`patient.lookup`), hidden answers included.
+- IHE MHD ITI-67 on DocumentReference (`patient.identifier`, `setting`, `facility`, `event`, `author.*`,
+  `security-label`, `format`, `related`, `identifier`) and ITI-68 on Binary (the bytes as filed; a client naming
+  the document's own media type, e.g. text/xml for a CDA, gets them raw).
 """

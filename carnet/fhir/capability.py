@@ -12,6 +12,8 @@ from .resources import handlers
 # When this statement last changed in substance (CapabilityStatement.date is required).
 STATEMENT_DATE = "2026-11-26"
 RESTFUL_SECURITY = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+# The writes of carnet/fhir/write.py (IHE MHD / PDSm), per type, added to the handlers' read interactions.
+WRITE_INTERACTIONS: dict[str, tuple[str, ...]] = {"DocumentReference": ("create", "patch")}
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -19,7 +21,8 @@ def capability_statement(base: str) -> dict[str, Any]:
     for handler in handlers().values():
         resource: dict[str, Any] = {
             "type": handler.type,
-            "interaction": [{"code": code} for code in handler.interactions],
+            "interaction": [{"code": code} for code in (*handler.interactions,
+                                                        *WRITE_INTERACTIONS.get(handler.type, ()))],
         }
         if handler.documentation:
             resource["documentation"] = handler.documentation
@@ -52,7 +55,9 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "Lecture et recherche pour le titulaire et ses représentants légaux, et pour les professionnels "
                 "de santé selon la politique d'accès du titulaire (autorisation, blocage, matrice d'habilitation, "
                 "masquage) : un refus est une erreur 403 dont l'OperationOutcome porte le motif (issue.details, "
-                "système %(decision_system)s) ; un patient inconnu ou un espace non ouvert, une erreur 404. "
+                "système %(decision_system)s) ; un patient inconnu ou un espace non ouvert, une erreur 404, sauf la "
+                "recherche de Patient par INS ou traits d'identité (test d'existence PDSm, PDQm), qui répond par un "
+                "Bundle vide. "
                 "Chaque consultation et chaque refus sont tracés dans l'historique des accès du titulaire "
                 "(une recherche = un accès à l'espace ; une lecture de document = un accès au document). Réponses en "
                 "application/fhir+json (_format=json accepté ; XML refusé, 406). Recherche stricte par défaut : "
@@ -71,5 +76,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                                  "Jeton absent, expiré ou révoqué : 401 avec WWW-Authenticate."),
             },
             "resource": resources,
+            "interaction": [{"code": "transaction", "documentation": _(
+                "IHE MHD ITI-65 (profil PDSm) : un Bundle transaction avec un lot de soumission (List), ses "
+                "DocumentReference et leurs Binary ; tout ou rien, idempotent sur les identifiants uniques.")}],
         }],
     }

@@ -158,6 +158,7 @@ class Search:
     count: int = DEFAULT_COUNT
     page: int = 1
     ignored: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # OperationOutcomes a handler adds (mode outcome)
     format: str = ""
     pretty: bool = False
 
@@ -235,6 +236,7 @@ def searchset(search: Search, base: str, total: int, resources: list[dict[str, A
         {"fullUrl": f"{base}{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
         for r in resources
     ]
+    entries += [{"resource": note, "search": {"mode": "outcome"}} for note in search.notes]
     if search.ignored:
         warning = outcome("not-supported", _("Paramètres ignorés : %(names)s.") % {"names": ", ".join(search.ignored)},
                           severity="warning")

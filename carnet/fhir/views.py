@@ -1,4 +1,5 @@
-"""The FHIR endpoint's views: plain Django, GET only, bearer-authenticated, every answer FHIR JSON.
+"""The FHIR endpoint's read views: plain Django, GET only, bearer-authenticated, every answer FHIR JSON (the
+writes, POST and PATCH, take their own path: `write.py`, routed by `write.by_method` in urls.py).
 
 CSRF-exempt because the caller authenticates with an `Authorization: Bearer` header that a browser
 never sends on its own, and exempt from the portal's login redirect (`login_exempt`) for the same
@@ -44,9 +45,10 @@ def denial(denied: PolicyDenied) -> FhirError:
 
 
 def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Method check, then the view; every failure becomes an OperationOutcome with its status. The face only reads
-    (GET, HEAD): the policy's lookups of blocks, authorisations and roles are remembered for the request
-    (`policy.remembering`), so a search decided on the space does not ask them again to list the documents."""
+    """Method check, then the view; every failure becomes an OperationOutcome with its status. These views only
+    read (GET, HEAD; writes never come here, see write.py): the policy's lookups of blocks, authorisations and
+    roles are remembered for the request (`policy.remembering`), so a search decided on the space does not ask
+    them again to list the documents."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         try:

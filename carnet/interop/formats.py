@@ -13,7 +13,8 @@ Part 10, a ZIP holding only DICOM files, plain UTF-8 text. Decisions worth knowi
   or a program is caught by the names above. Three passes: raw bytes (names may be #-escaped), every Flate
   stream decompressed with a budget (object streams hide dictionaries there), then a pypdf walk of every object
   (any filter, decrypted with the empty password when the file is only owner-protected). A PDF pypdf cannot read,
-  or protected by a password, is refused: we will not keep what we cannot check.
+  or protected by a password, is refused: we will not keep what we cannot check; so is one with more than
+  ``PDF_MAX_OPAQUE_HITS`` denied-looking names inside compressed data (each costs a look back of up to 8 MiB).
 * XML: any ``<!DOCTYPE`` (hence any entity declaration, internal or external) is refused before parsing; lxml
   then runs without network, DTD loading, entity resolution or huge-tree mode, so a text node is limited to
   10 MB (an embedded PDF of ~7 MB in base64). A self-presenting CDA (the CI-SIS "auto-présentable" form: an
@@ -45,6 +46,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
+from carnet.interop import pdf_scan
 from carnet.interop.errors import MESSAGES, UnsupportedFormat
 from carnet.interop.logs import muted
 from carnet.interop.zips import check_dicom_head, check_dicom_zip
@@ -56,6 +58,7 @@ CHUNK = 1 * MiB
 XML_PROLOG_BYTES = 1 * MiB
 PDF_STREAM_SCAN_BYTES = 16 * MiB  # decompressed bytes scanned per Flate stream (pass 2)
 PDF_MAX_OBJECTS = 2_000_000
+PDF_MAX_OPAQUE_HITS = 256  # denied-looking names inside compressed data, per file (see _scan_pdf_raw)
 IMAGE_MAX_PIXELS = 100_000_000
 V3 = "urn:hl7-org:v3"
 XSL = "http://www.w3.org/1999/XSL/Transform"
@@ -172,17 +175,12 @@ def _inspect(fh: BinaryIO, size: int) -> Inspection:
 
 # --- PDF --------------------------------------------------------------------------------------------------------
 
-PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]{1,127})")
-PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 PDF_DENIED = {
     "JavaScript": "pdf_javascript", "JS": "pdf_javascript", "AA": "pdf_javascript", "XFA": "pdf_javascript",
     "Launch": "pdf_action", "SubmitForm": "pdf_action", "ImportData": "pdf_action", "GoToE": "pdf_action",
     "EmbeddedFile": "pdf_embedded_file", "EmbeddedFiles": "pdf_embedded_file", "RichMedia": "pdf_embedded_file",
 }
-PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-# A quick pre-filter: a buffer can only hold a denied name if one is spelt out or a name uses # escapes.
-PDF_SUSPECT = re.compile(rb"/(?:" + b"|".join(re.escape(n.encode()) for n in sorted(PDF_DENIED, key=len, reverse=True))
-                         + rb")(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#")
+PDF_DENIED_NAMES = pdf_scan.names_pattern(PDF_DENIED)  # any spelling: /JS, /J#53, /#4a#53 ...
 
 
 def _deny_pdf_name(name: str) -> None:
@@ -193,14 +191,8 @@ def _deny_pdf_name(name: str) -> None:
 
 def _scan_pdf_names(buffer: bytes, inside=None) -> None:
     """Refuse a denied name in ``buffer``; ``inside(offset)`` may say that a hit lies in data no reader parses."""
-    if not PDF_SUSPECT.search(buffer):
-        return
-    for match in PDF_NAME.finditer(buffer):
-        raw = match.group(1)
-        if b"#" in raw:
-            raw = PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-        name = raw.decode("latin-1")
-        if PDF_DENIED.get(name) and inside is not None and inside(match.start()):
+    for offset, name in pdf_scan.find_names(PDF_DENIED_NAMES, buffer):
+        if inside is not None and inside(offset):
             continue
         _deny_pdf_name(name)
 
@@ -222,7 +214,7 @@ def _in_opaque_payload(fh: BinaryIO, position: int) -> bool:
     start = max(0, position - 8 * MiB)
     fh.seek(start)
     window = fh.read(position - start)
-    opened = max(m.start() for m in PDF_STREAM.finditer(window)) if PDF_STREAM.search(window) else -1
+    opened = pdf_scan.last_stream_start(window)
     if opened < 0 or window.rfind(b"endstream") > opened:
         return False
     dictionary = _stream_dictionary(fh, start + opened)
@@ -240,6 +232,16 @@ def _scan_pdf_raw(fh: BinaryIO) -> None:
     size = fh.tell()
     budget = [max(64 * MiB, 4 * size)]  # total decompressed bytes for the whole file
     done: set[int] = set()
+    opaque_hits = [0]
+
+    def opaque(at: int) -> bool:
+        # Each answer reads up to 8 MiB back: a file stuffed with names inside compressed data would make this
+        # quadratic. Random data holds about one per 130 MB; hundreds are made on purpose, and not checked.
+        opaque_hits[0] += 1
+        if opaque_hits[0] > PDF_MAX_OPAQUE_HITS:
+            raise UnsupportedFormat("pdf_unreadable")
+        return _in_opaque_payload(fh, at)
+
     position, carry = 0, b""
     while True:
         fh.seek(position)
@@ -247,13 +249,13 @@ def _scan_pdf_raw(fh: BinaryIO) -> None:
         if not chunk:
             break
         buffer, base = carry + chunk, position - len(carry)
-        _scan_pdf_names(buffer, lambda offset, base=base: _in_opaque_payload(fh, base + offset))
-        for match in PDF_STREAM.finditer(buffer):
-            start = base + match.end()
+        _scan_pdf_names(buffer, lambda offset, base=base: opaque(base + offset))
+        for keyword_at, payload_at in pdf_scan.stream_starts(buffer):
+            start = base + payload_at
             if start not in done and budget[0] > 0:
                 done.add(start)
                 # Only object streams hold objects; other streams' inflated bytes are data (see above).
-                if b"/ObjStm" in _stream_dictionary(fh, base + match.start()):
+                if b"/ObjStm" in _stream_dictionary(fh, base + keyword_at):
                     _scan_flate_stream(fh, start, budget)
         position += len(chunk)
         carry = buffer[-256:]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, caregivers, documents, family, medical, public, sharing
+from .views import account, caregivers, documents, export, family, medical, public, sharing
 
 app_name = "portal"
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("historique/", account.history, name="history"),
     path("historique/export.csv", account.history_csv, name="history_csv"),
     path("historique/export.json", account.history_fhir, name="history_fhir"),
+    path("compte/export/", export.export, name="export"),
+    path("compte/export/<uuid:export>/", export.export_download, name="export_download"),
     # signed in: family and representatives
     path("famille/", family.family, name="family"),
     path("famille/profil/", family.switch_profile, name="switch_profile"),

@@ -1,7 +1,9 @@
 """Forms of the pro portal: shape only; services and the policy decide."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -39,7 +41,21 @@ def _type_choices():
         ((t.code, t.label) for t in terminology.DOCUMENT_TYPES), key=lambda choice: str(choice[1]))
 
 
+def _announcement_help() -> str:
+    """Read at each rendering: the delays are the operator's settings."""
+    return _("Pour un résultat à annoncer lors d'une consultation : le document est caché au patient et à ses "
+             "représentants jusqu'à ce que vous le rendiez visible depuis sa page. Au bout de %(reminder)s jours, le "
+             "patient est informé qu'un document l'attend pour une consultation, sans son contenu ; au bout de "
+             "%(release)s jours, le document lui devient visible automatiquement (délai légal).") % {
+        "reminder": settings.CARNET_ANNOUNCEMENT_REMINDER_DAYS, "release": settings.CARNET_ANNOUNCEMENT_RELEASE_DAYS}
+
+
 class ProUploadForm(DomainErrorsMixin, DsfrBaseForm):
+    """A document the professional files for the patient, with the author's two confidentiality flags: held from
+    the patient until an announcement consultation (INVISIBLE_PATIENT), and, for a minor only, hidden from their
+    legal representatives (INVISIBLE_REPRESENTANTS_LEGAUX, CSP L1111-5). Masking to professionals is the
+    holder's choice, never the author's: no such field here."""
+
     file = forms.FileField(
         label=_("Fichier"),
         help_text=_("PDF, image JPEG ou PNG, texte, document CDA ou imagerie DICOM (fichier ou zip d'une étude)."),
@@ -49,6 +65,20 @@ class ProUploadForm(DomainErrorsMixin, DsfrBaseForm):
     type_code = forms.ChoiceField(label=_("Type de document"), choices=_type_choices, required=False)
     act_date = forms.DateField(label=_("Date de l'acte"), required=False,
                                widget=forms.DateInput(attrs={"type": "date"}))
+    invisible_to_holder = forms.BooleanField(
+        label=_("Invisible au patient en attendant la consultation d'annonce"), required=False,
+        help_text=lazy(lambda: _announcement_help(), str)())
+    hidden_from_representatives = forms.BooleanField(
+        label=_("Confidentiel : invisible aux représentants légaux du patient mineur"), required=False,
+        help_text=_("Le patient mineur a demandé le secret envers ses titulaires de l'autorité parentale (article "
+                    "L1111-5 du code de la santé publique) : ni eux, ni ses aidants ne verront ce document. Le "
+                    "patient, lui, le voit."),
+    )
+
+    def __init__(self, *args, minor: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not minor:  # an adult's representatives are not kept out of their documents by the author
+            del self.fields["hidden_from_representatives"]
 
 
 class DemoSignInForm(DsfrBaseForm):

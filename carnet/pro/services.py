@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 from django.contrib.auth import logout
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils import timezone
 from carnet.identity import throttle
 from carnet.identity.enums import SpaceStatus
 from carnet.identity.models import Person
+from carnet.interop import ins as ins_codes
 from carnet.sharing.models import Professional
 
 PROFESSIONAL_KEY = "pro:professional"  # the professional's uuid
@@ -128,26 +130,77 @@ def first_given_name(given_names: str) -> str:
     return (given_names or "").strip().split(" ")[0]
 
 
+@dataclass(frozen=True)
+class Traits:
+    """Identity traits as identity vigilance compares them: birth name, first given name, birth date, and sex
+    when the caller gives it (Sex code, "M" or "F")."""
+
+    family_name: str
+    given_name: str
+    birth_date: dt.date
+    sex: str | None = None
+
+    def match(self, person: Person) -> bool:
+        """Exact match once names are folded (accents, case, hyphens): never a prefix or a sound-alike."""
+        return (fold(person.family_name) == fold(self.family_name)
+                and fold(first_given_name(person.given_names)) == fold(self.given_name)
+                and person.birth_date == self.birth_date
+                and (self.sex is None or person.sex == self.sex))
+
+
+class BadIdentifier(ValueError):
+    """An identifier that is not an INS at all (`system`), or a malformed one (`malformed`, `bad_key`)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
+
+
+def nir_for_ins(system: str, value: str) -> str | None:
+    """The NIR an INS (`urn:oid:<INS OID>` or the bare OID, and the number) names, or None when it may match no
+    one here (an NIA, which no space is opened under; a test INS where they are refused). BadIdentifier when the
+    system is not an INS OID or the number fails its checks."""
+    oid = (system or "").strip().removeprefix("urn:oid:")
+    if oid not in ins_codes.INS_OIDS:
+        raise BadIdentifier("system")
+    checked = ins_codes.check_ins(oid, value)
+    if not checked.valid:
+        raise BadIdentifier(checked.problem or "malformed")
+    if checked.nia or (checked.test and not ins_codes.accepts_test_ins()):
+        return None
+    return checked.nir
+
+
+def match_identity(professional: Professional, *, nir: str | None = None, traits: Traits | None = None,
+                   accept=None) -> list[Person]:
+    """The persons an identity search names, for the pro portal and the FHIR face (PDQm) alike: by INS (one
+    person at most) with the traits checked when given, or by traits alone (all four compared exactly, at the
+    birth date's index); `accept` drops those the caller may not reveal. An empty answer counts as a failed
+    attempt against the professional's limit (raises throttle.Locked when reached)."""
+    if nir is None and traits is None:
+        raise ValueError("an INS or traits")
+    key = professional.rpps
+    throttle.check(SEARCH_SCOPE, key)  # raises throttle.Locked
+    if nir is not None:
+        candidates = list(Person.objects.filter(nir=nir)[:1])
+    else:
+        candidates = list(Person.objects.filter(birth_date=traits.birth_date))  # type: ignore[union-attr]
+    found = [p for p in candidates if (traits is None or traits.match(p)) and (accept is None or accept(p))]
+    if not found:
+        throttle.fail(SEARCH_SCOPE, key, limit=SEARCH_ATTEMPTS)
+    else:
+        throttle.succeed(SEARCH_SCOPE, key)
+    return found
+
+
 def find_patient(professional: Professional, *, ins: str, family_name: str, given_name: str,
                  birth_date: dt.date) -> Person | None:
     """The person whose INS and traits (birth name, first given name, birth date) all match the registry, and
     whose space is active; None otherwise — unknown, a mismatch, not active and opposed are one answer, so a
     search never tells whether an INS exists. Unmatched searches are limited per professional."""
-    key = professional.rpps
-    throttle.check(SEARCH_SCOPE, key)  # raises throttle.Locked
-    person = Person.objects.filter(nir=ins).first()
-    matches = (
-        person is not None
-        and person.status == SpaceStatus.ACTIVE
-        and fold(person.family_name) == fold(family_name)
-        and fold(first_given_name(person.given_names)) == fold(given_name)
-        and person.birth_date == birth_date
-    )
-    if not matches:
-        throttle.fail(SEARCH_SCOPE, key, limit=SEARCH_ATTEMPTS)
-        return None
-    throttle.succeed(SEARCH_SCOPE, key)
-    return person
+    found = match_identity(professional, nir=ins, traits=Traits(family_name, given_name, birth_date),
+                           accept=lambda person: person.status == SpaceStatus.ACTIVE)
+    return found[0] if found else None
 
 
 # --- documents ----------------------------------------------------------------------------------------------------

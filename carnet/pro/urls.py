@@ -15,6 +15,7 @@ urlpatterns = [
     path("patients/<str:handle>/", views.patient, name="patient"),
     path("patients/<str:handle>/accord/", views.declare_consent, name="declare_consent"),
     path("patients/<str:handle>/urgence/", views.emergency_access, name="emergency_access"),
+    path("patients/<str:handle>/urgence/fin/", views.end_emergency_access, name="end_emergency_access"),
     path("patients/<str:handle>/bloquer/", views.block_professional, name="block_professional"),
     path("patients/<str:handle>/bloques/<uuid:professional>/debloquer/", views.unblock_professional,
          name="unblock_professional"),

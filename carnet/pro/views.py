@@ -1,7 +1,8 @@
 """The professionals' portal: sign-in (OpenID Connect, or the demo's built-in sign-in), finding a patient by INS
 and identity traits, the patient's page (what the policy allows, and why not), reading a document, declaring the
-patient's consent, opening the space in an emergency (bris de glace, SAMU régulateur), releasing a held result to
-the patient, the administrateur de santé's blocks, and filing a document for the patient.
+patient's consent, opening the space in an emergency (bris de glace, SAMU régulateur) and ending it early,
+releasing a held result to the patient, the administrateur de santé's blocks, and filing a document for the
+patient.
 
 Thin views: `services` (the professional's session, patient handles, the INS search), `oidc` (the sign-in
 protocol), `carnet.sharing.consent`, `carnet.sharing.emergency`, `carnet.sharing.actions` and
@@ -19,11 +20,13 @@ from csp.constants import SELF
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -32,11 +35,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from carnet.identity import throttle
 from carnet.identity.errors import LOCKED
-from carnet.interop import terminology
+from carnet.interop import cda, formats, terminology
 from carnet.portal.middleware import login_exempt
 from carnet.portal.views.documents import serve_document_file, viewer_context
 from carnet.record import actions as record_actions
-from carnet.record.enums import AuthorKind, DocumentSource, DocumentStatus
+from carnet.record import cda_identity
+from carnet.record.enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
 from carnet.record.errors import RecordError
 from carnet.record.models import Document
 from carnet.record.visibility import documents_for_professional
@@ -44,8 +48,8 @@ from carnet.sharing import actions as sharing_actions
 from carnet.sharing import consent, emergency
 from carnet.sharing.actions import SharingError
 from carnet.sharing.events import authorise
-from carnet.sharing.models import Professional
-from carnet.sharing.policy import Action, PolicyDenied, decide, emergency_in_force
+from carnet.sharing.models import ActivityPlace, Authorisation, CareRoleKind, CareTeamMember, Professional
+from carnet.sharing.policy import Action, PolicyDenied, decide, emergency_in_force, roles_of
 from carnet.vault import services as vault
 
 from . import oidc, services
@@ -236,6 +240,21 @@ def _patient_or_404(request, handle: str):
 # --- the patient's page -----------------------------------------------------------------------------------------
 
 
+def _authorisation_context(person, professional) -> dict:
+    """Until when the holder's authorisations in force let this professional read (theirs, their care teams',
+    their activity places'): « sans limite de durée » when one has no end. Shown once the policy allowed reading."""
+    now = timezone.now()
+    rows = Authorisation.objects.filter(person=person, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)).filter(
+        Q(professional=professional)
+        | Q(care_team__in=CareTeamMember.objects.filter(professional=professional).values("team_id"))
+        | Q(establishment__in=ActivityPlace.objects.filter(professional=professional).values("establishment_id")))
+    ends = list(rows.values_list("expires_at", flat=True))
+    if not ends:
+        return {"authorised": False}
+    return {"authorised": True, "authorised_until": None if None in ends else timezone.localtime(max(ends))}
+
+
 def _type_label(code: str) -> str:
     known = terminology.document_type(code)
     return str(known.label) if known else code
@@ -276,7 +295,11 @@ def patient(request, handle):
         "emergency_hours": settings.CARNET_EMERGENCY_ACCESS_HOURS,
         "can_write": decide(professional, Action.WRITE_RECORD, person).allowed,
         "documents": documents, "denied_types": denied_types,
+        # The roles the holder gave this professional: what they change is said where the policy is applied.
+        "roles": [str(CareRoleKind(kind).label) for kind in sorted(roles_of(person, professional))
+                  if kind in CareRoleKind.values],
         **_emergency_context(request, person), **_blocks_context(request, person),
+        **(_authorisation_context(person, professional) if denied is None else {}),
     }, status=403 if denied is not None else 200)
 
 
@@ -331,6 +354,22 @@ def emergency_access(request, handle):
         "title": _("Accès en urgence"), "person": person, "handle": handle, "emergency_form": form,
         "emergency_hours": settings.CARNET_EMERGENCY_ACCESS_HOURS, **_emergency_context(request, person)},
         status=400)
+
+
+@pro_view
+@require_POST
+def end_emergency_access(request, handle):
+    """« Mettre fin à l'accès d'urgence »: the professional closes their own emergency opening before its term
+    (carnet/sharing/emergency.py records the end; the holder sees it in the history)."""
+    person = _patient_or_404(request, handle)
+    try:
+        emergency.end_emergency_access(request.professional, person)
+    except emergency.EmergencyError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("L'accès en urgence est terminé. Le patient le voit dans l'historique des "
+                                    "accès."))
+    return redirect("pro:patient", handle=handle)
 
 
 # --- the administrateur de santé's blocks -------------------------------------------------------------------------
@@ -511,6 +550,24 @@ def document_download(request, handle, document):
     return _serve(request, handle, document, inline=False)
 
 
+def _upload_author(professional, upload) -> record_actions.Author | None:
+    """Who wrote the document: a CDA's header when it names an author with an RPPS (None: `add_document` reads it,
+    as the FHIR face indexes the header), else the professional filing it."""
+    head = upload.read(formats.SNIFF_BYTES)
+    upload.seek(0)
+    if formats.sniff(head) == DocumentFormat.CDA:
+        try:
+            source = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+            header = cda.read_header(source)
+        except (formats.UnsupportedFormat, ValueError, OSError):
+            header = None  # add_document refuses it with its own message
+        finally:
+            upload.seek(0)
+        if header is not None and header.authors and header.authors[0].rpps:
+            return None
+    return record_actions.Author(AuthorKind.PROFESSIONAL, professional.full_name, professional.national_id)
+
+
 @pro_view
 @require_http_methods(["GET", "POST"])
 def upload(request, handle):
@@ -521,24 +578,33 @@ def upload(request, handle):
         record_actions.check(professional, Action.WRITE_RECORD, person)  # a denial is recorded at once
     except PolicyDenied as exc:
         return _denied(request, exc, person=person, handle=handle)
-    form = ProUploadForm(request.POST or None, request.FILES or None)
+    form = ProUploadForm(request.POST or None, request.FILES or None, minor=person.is_minor())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         act_date = (timezone.make_aware(dt.datetime.combine(data["act_date"], dt.time(12)))
                     if data["act_date"] else None)
         try:
-            record_actions.add_document(
+            added = cda_identity.add_checked_document(
                 professional, person, content=data["file"], filename=data["file"].name, title=data["title"],
                 type_code=data["type_code"], act_date=act_date, source=DocumentSource.PROFESSIONAL,
-                author=record_actions.Author(AuthorKind.PROFESSIONAL, professional.full_name,
-                                             professional.national_id),
+                author=_upload_author(professional, data["file"]),
+                invisible_to_holder=data["invisible_to_holder"],
+                hidden_from_representatives=bool(data.get("hidden_from_representatives")),
+                # A held result is not announced: the holder hears of it on release, or from the reminder job.
+                notify=not data["invisible_to_holder"],
             )
         except PolicyDenied as exc:
             return _denied(request, exc, person=person, handle=handle)
         except RecordError as exc:
             form.add_domain_error(exc, {"type_code": "type_code", "file": "file"})
         else:
-            messages.success(request, _("Le document a été déposé dans l'espace du patient."))
+            if added.invisible_to_holder and added.invisible_to_holder_until:
+                messages.success(request, _(
+                    "Le document a été déposé dans l'espace du patient. Il lui reste invisible jusqu'à ce que vous "
+                    "le rendiez visible, au plus tard le %(date)s.") % {
+                        "date": date_format(added.invisible_to_holder_until, "DATE_FORMAT")})
+            else:
+                messages.success(request, _("Le document a été déposé dans l'espace du patient."))
             return redirect("pro:patient", handle=handle)
     return render(request, "pro/upload.html", {"title": _("Déposer un document"), "form": form, "person": person,
                                                "handle": handle, **_emergency_context(request, person)},

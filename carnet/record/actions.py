@@ -32,7 +32,7 @@ from carnet.vault import services as vault
 
 from .enums import AuthorKind, DocumentFormat, DocumentSource, DocumentStatus
 from .errors import RecordError
-from .models import Document, DocumentMark, Folder, RecordSettings
+from .models import Document, DocumentMark, Folder, RecordSettings, SubmissionSet
 from .visibility import visible_documents
 
 SYSTEM = Decision(True, "system", Role.SYSTEM)
@@ -151,9 +151,18 @@ def add_document(
     act_date: dt.datetime | None = None, folder: Folder | None = None, source: str = DocumentSource.HOLDER,
     author: Author | None = None, masked: bool | None = None, hidden_from_representatives: bool = False,
     invisible_to_holder: bool = False, replaces: Document | None = None, unique_id: str = "",
+    notify: bool = True, decision: Decision | None = None, class_code: str = "", format_code: str = "",
+    practice_setting_code: str = "", facility_type_code: str = "", event_codes: list[dict] | None = None,
+    submission_set: SubmissionSet | None = None, xds: dict | None = None, archived: bool = False,
 ) -> Document:
-    """File a document in a person's space. A CDA's own header fills what the caller left empty."""
-    decision = check(actor, Action.WRITE_RECORD, person)
+    """File a document in a person's space. A CDA's own header fills what the caller left empty.
+
+    `notify=False` when the caller sends one notice for a whole batch (an ITI-65 bundle, a DMP import run:
+    `notify_documents_added`); `decision` when the caller already asked the policy outside its transaction
+    (a denial must be recorded outside it). The XDS keywords are what clinical software declares (IHE MHD):
+    a declared class or format code wins over the one derived from the type or the content."""
+    if decision is None:
+        decision = check(actor, Action.WRITE_RECORD, person)
     if unique_id:
         existing = Document.objects.of(person).filter(unique_id=unique_id).first()
         if existing is not None:
@@ -184,32 +193,42 @@ def add_document(
             preview_blob = vault.store(person, preview) if preview else None
             document = Document.objects.create(
                 person=person, blob=blob, preview_blob=preview_blob,
-                type_code=doc_type.code, type_system=doc_type.system, class_code=_class_code(doc_type.code),
+                type_code=doc_type.code, type_system=doc_type.system,
+                class_code=class_code or _class_code(doc_type.code),
                 category=terminology.category_for_type(doc_type.code), title=title, act_date=act_date,
                 source=source, author_kind=author.kind, author_label=author.label[:200],
                 author_identifier=author.identifier[:64],
                 author_person=actor if source == DocumentSource.HOLDER else None,
                 format=inspection.kind, mime_type=inspection.mime_type,
-                format_code=_format_code(inspection.kind, header), filename=os.path.basename(filename)[:200],
-                size=blob.size, sha256=blob.sha256, details=details, replaces=replaces, unique_id=unique_id,
+                format_code=format_code or _format_code(inspection.kind, header),
+                filename=os.path.basename(filename)[:200], size=blob.size, sha256=blob.sha256,
+                details={**details, "xds": xds} if xds else details, replaces=replaces, unique_id=unique_id,
                 masked_to_professionals=default_masking(person) if masked is None else masked,
                 hidden_from_representatives=hidden_from_representatives, invisible_to_holder=invisible_to_holder,
                 invisible_to_holder_until=(timezone.localdate() + dt.timedelta(
                     days=settings.CARNET_ANNOUNCEMENT_RELEASE_DAYS)) if invisible_to_holder else None,
-                folder=folder,
+                folder=folder, practice_setting_code=practice_setting_code[:64],
+                facility_type_code=facility_type_code[:64], event_codes=event_codes or [], archived=archived,
+                submission_set=submission_set,
             )
             if replaces is not None:
                 Document.objects.filter(pk=replaces.pk).update(status=DocumentStatus.SUPERSEDED)
                 document.version = replaces.version + 1
                 document.save(update_fields=["version"])
             trace(person, actor, decision, "document.add", document)
-            if source != DocumentSource.HOLDER or (actor is not None and actor.pk != person.pk
-                                                   and hasattr(person, "account")):
-                notifications.notify(
-                    person, kind=Kind.DOCUMENTS, code="document_added",
-                    title=_("Un nouveau document est disponible dans votre espace."), url=reverse("portal:documents"),
-                )
+            if notify and (source != DocumentSource.HOLDER or (actor is not None and actor.pk != person.pk
+                                                               and hasattr(person, "account"))):
+                notify_documents_added(person)
     return document
+
+
+def notify_documents_added(person, count: int = 1) -> None:
+    """Tell the holder that documents arrived, never what they are: one notice per person per document, or
+    per batch when the caller adds several (`add_document(..., notify=False)` then this once)."""
+    title = (_("Un nouveau document est disponible dans votre espace.") if count == 1
+             else _("De nouveaux documents sont disponibles dans votre espace."))
+    notifications.notify(person, kind=Kind.DOCUMENTS, code="document_added", title=title,
+                         url=reverse("portal:documents"))
 
 
 def _class_code(type_code: str) -> str:

@@ -154,6 +154,7 @@ class _Refused(Exception):
 class _Run:
     archive: XdmArchive
     persons: dict[str, tuple[Person | None, str]] = field(default_factory=dict)  # nir -> (person, refusal)
+    filed: dict[int, tuple[Person, int]] = field(default_factory=dict)  # person pk -> (person, documents filed)
 
 
 def import_dmp(path: str | Path, *, on_outcome: Callable[[EntryOutcome], None] | None = None) -> DmpImportReport:
@@ -168,6 +169,7 @@ def import_dmp(path: str | Path, *, on_outcome: Callable[[EntryOutcome], None] |
                 report.outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
+            _notify(run)
     except XdmArchiveError as error:
         raise DmpArchiveError(error) from None
     logger.info("DMP import: %s", report.summary())
@@ -207,7 +209,9 @@ def _import_entry(run: _Run, entry: DocumentEntry) -> EntryOutcome:
             raise _Refused("unknown_type")
         with run.archive.extract(entry) as extracted:
             kind = _check_content(entry, extracted.path)
-            _store(person, entry, extracted, kind)
+            stored = _store(person, entry, extracted, kind)
+            if not stored.invisible_to_holder:  # a result held for an announcement consultation is not announced
+                run.filed[person.pk] = (person, run.filed.get(person.pk, (person, 0))[1] + 1)
     except _Refused as refusal:
         return outcome(REFUSED, refusal.reason)
     except XdmEntryError as error:
@@ -218,6 +222,12 @@ def _import_entry(run: _Run, entry: DocumentEntry) -> EntryOutcome:
     except IntegrityError:  # the same uniqueId stored meanwhile (a concurrent run): it is there
         return outcome(ALREADY_PRESENT)
     return outcome(IMPORTED if person.status == SpaceStatus.ACTIVE else PENDING)
+
+
+def _notify(run: _Run) -> None:
+    """One notice per person for the whole run (not one per document): that documents arrived, never what."""
+    for person, count in run.filed.values():
+        actions.notify_documents_added(person, count)
 
 
 def _type_scheme(entry: DocumentEntry) -> str | None:
@@ -310,5 +320,5 @@ def _store(person: Person, entry: DocumentEntry, extracted: ExtractedDocument, k
         masked=True if (CONFIDENTIALITY_DMP, "MASQUE_PS") in codes else None,
         hidden_from_representatives=(CONFIDENTIALITY_DMP, "INVISIBLE_REPRESENTANTS_LEGAUX") in codes,
         invisible_to_holder=(CONFIDENTIALITY_DMP, "INVISIBLE_PATIENT") in codes,
-        replaces=replaced, unique_id=entry.unique_id,
+        replaces=replaced, unique_id=entry.unique_id, notify=False,
     )

@@ -29,7 +29,9 @@ Choices made here, and where from:
   access happened.
 
 Every opening and every refusal is an access event (channel "emergency"); every read during an opening is one too
-(events.record marks reads with reason "emergency"/"samu" as channel "emergency").
+(events.record marks reads with reason "emergency"/"samu" as channel "emergency"). The professional may end their
+own opening early (`end_emergency_access`): its end is brought to now and recorded, so the holder's history shows
+that the access ended before its term.
 """
 
 import datetime as dt
@@ -60,8 +62,9 @@ from .models import (
     EmergencySettings,
     Professional,
 )
-from .policy import Action, Decision, PolicyDenied, decide, emergency_settings_of
+from .policy import EMERGENCY_REASONS, Action, Decision, PolicyDenied, Role, decide, emergency_settings_of
 
+END_ACTION = "sharing.emergency_end"  # the access event of an early end (no policy Action: it only takes access away)
 REASON_MAX_LENGTH = 500
 SEAL_PURPOSE = "emergency-reason"
 MEDECIN = "10"  # TRE_G15
@@ -118,6 +121,29 @@ def open_emergency_access(professional: Professional, person: Person, *, kind: s
                    reason=decision.reason, subject=f"emergency:{access.uuid}")
             _tell(person, professional)
     return access
+
+
+def end_emergency_access(professional: Professional, person: Person) -> list[EmergencyAccess]:
+    """« Mettre fin à l'accès d'urgence »: the professional ends their own openings of `person`'s space still in
+    force, now rather than at their term. Only the professional's own openings are found (nobody ends someone
+    else's), so the policy has nothing to grant: ending only takes access away, and it stays possible after the
+    holder opposed or blocked them. Each end is an access event on the emergency channel (reason: the kind of
+    access ended), shown in the holder's history; nothing is notified (the opening was)."""
+    if not isinstance(professional, Professional):
+        raise TypeError("only a professional of the directory ends their emergency access")
+    with channels.using(channels.EMERGENCY), transaction.atomic():
+        now = timezone.now()
+        openings = list(EmergencyAccess.objects.select_for_update().filter(
+            person=person, professional=professional, opened_at__lte=now, expires_at__gt=now).order_by("pk"))
+        if not openings:
+            raise EmergencyError(_("Vous n'avez pas d'accès en urgence en cours à ce dossier."), code="not_in_force")
+        for opening in openings:
+            opening.expires_at = now
+            opening.save(update_fields=["expires_at"])
+            record(person, actor=professional, role=Role.PROFESSIONAL, action=END_ACTION,
+                   reason=EMERGENCY_REASONS[opening.kind],
+                   subject=f"emergency:{opening.uuid}")
+    return openings
 
 
 def _refuse(person, professional, decision: Decision) -> None:

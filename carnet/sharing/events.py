@@ -12,8 +12,11 @@ from .models import AccessEvent
 _LOCK_PERSON = 'SELECT 1 FROM "identity_person" WHERE "id" = %s'
 _LAST_EVENT = ('SELECT "sequence", "hash" FROM "sharing_accessevent" WHERE "person_id" = %s '
                'ORDER BY "sequence" DESC LIMIT 1')
-_EARLIER_ALLOWED = ('SELECT 1 FROM "sharing_accessevent" WHERE "person_id" = %s AND "professional_id" = %s '
-                    'AND "allowed" AND "id" <> %s LIMIT 1')
+# The chain head and whether the professional (NULL: nobody) already had an allowed access, read together once
+# the person row is locked: one row, (NULL, NULL, false) before the first event.
+_HEAD = ('SELECT "head"."sequence", "head"."hash", EXISTS (SELECT 1 FROM "sharing_accessevent" '  # noqa: S608
+         'WHERE "person_id" = %s AND "professional_id" = %s AND "allowed") '
+         'FROM (SELECT 1 AS "one") AS "anchor" LEFT JOIN (' + _LAST_EVENT + ') AS "head" ON 1 = 1')
 
 
 def record(
@@ -21,6 +24,14 @@ def record(
 ) -> AccessEvent:
     """Append an event to `person`'s chain; the person row lock orders that person's events. `actor` is a
     Person (holder, representative) or a Professional of the directory."""
+    return _record(person, actor=actor, role=role, action=action, allowed=allowed, reason=reason,
+                   subject=subject)[0]
+
+
+def _record(person, *, actor, role: str, action: str, allowed: bool, reason: str, subject: str
+            ) -> tuple[AccessEvent, bool]:
+    """`record`, and whether the professional had an allowed access to this space before this event (read under
+    the same lock as the chain head, so two concurrent first accesses are told apart: one is the first)."""
     from .models import Professional
     from .policy import EMERGENCY_REASONS
 
@@ -30,20 +41,41 @@ def record(
     if professional is not None:
         actor = None
     with transaction.atomic(savepoint=False):  # inside a caller's transaction: part of it, no savepoint
-        with connection.cursor() as cursor:  # lock the person row (orders their events), then read the last one
-            cursor.execute(_LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-                           [person.pk])
-            cursor.execute(_LAST_EVENT, [person.pk])
-            last = cursor.fetchone()  # (sequence, hash), or None for the first event
+        sequence, previous, earlier = _lock_and_read_head(person.pk, professional.pk if professional else None)
         event = AccessEvent(
             person=person, actor=actor, professional=professional,
             actor_label=(professional or actor).full_name if (professional or actor) else "", actor_role=role,
             action=action, allowed=allowed, reason=reason, subject=subject, channel=channel,
-            sequence=(last[0] + 1) if last else 1, previous_hash=last[1] if last else "",
+            sequence=(sequence or 0) + 1, previous_hash=previous or "",
         )
         event.hash = event.compute_hash()
         _insert(event)
-        return event
+        return event, earlier
+
+
+def _lock_and_read_head(person_id: int, professional_id: int | None) -> tuple[int | None, str | None, bool]:
+    """Lock the person row (it orders their events), then read the chain head and the professional's earlier
+    allowed access. Two statements, so the read sees what the previous holder of the lock committed (READ
+    COMMITTED: each statement its own snapshot); on PostgreSQL with client-side binding (Django's default),
+    sent in one round trip."""
+    params = [person_id, professional_id, person_id]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and _client_side_binding(cursor):
+            cursor.execute(_LOCK_PERSON + " FOR UPDATE; " + _HEAD, [person_id, *params])
+            cursor.nextset()  # past the lock's result, to the head's
+        else:
+            cursor.execute(_LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
+                           [person_id])
+            cursor.execute(_HEAD, params)
+        sequence, previous, earlier = cursor.fetchone()
+    return sequence, previous, bool(earlier)
+
+
+def _client_side_binding(cursor) -> bool:
+    """Several statements in one execute need psycopg's client-side binding (ClientCursor)."""
+    import psycopg
+
+    return isinstance(cursor.cursor, psycopg.ClientCursor)
 
 
 @cache
@@ -103,9 +135,9 @@ def authorise(actor, action, target, *, subject: str = ""):
     if isinstance(target, Document) and not subject:
         subject = f"document:{target.uuid}"
     if person is not None and person.pk and (not decision.allowed or decision.role != Role.HOLDER):
-        event = record(person, actor=actor, role=decision.role, action=str(action), allowed=decision.allowed,
-                       reason=decision.reason, subject=subject)
-        if decision.allowed and decision.role == Role.PROFESSIONAL:
+        event, earlier = _record(person, actor=actor, role=decision.role, action=str(action),
+                                 allowed=decision.allowed, reason=decision.reason, subject=subject)
+        if decision.allowed and decision.role == Role.PROFESSIONAL and not earlier:
             _tell_holder_of_a_first_access(person, event)
     if not decision.allowed:
         raise PolicyDenied(decision)
@@ -114,13 +146,8 @@ def authorise(actor, action, target, *, subject: str = ""):
 
 def _tell_holder_of_a_first_access(person, event: AccessEvent) -> None:
     """A professional's first access to a space is notified to the holder (and their representatives): that
-    it happened, never who or what (the history says it, behind sign-in)."""
+    it happened, never who or what (the history says it, behind sign-in). `_record` said it is the first."""
     if event.professional_id is None:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(_EARLIER_ALLOWED, [person.pk, event.professional_id, event.pk])
-        earlier = cursor.fetchone() is not None
-    if earlier:
         return
     from django.urls import reverse
     from django.utils.translation import gettext as _

@@ -249,21 +249,6 @@ def _decide_emergency_opening(professional, request) -> Decision:
     return Decision(False, "professional_not_allowed", Role.PROFESSIONAL)
 
 
-def emergency_in_force(person, professional):
-    """The professional's latest emergency opening of this space still in force, or None."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from .models import EmergencyAccess
-
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    found = EmergencyAccess.objects.raw(  # plain SQL, as the lookups below (_rows)
-        'SELECT "id", "kind", "expires_at" FROM "sharing_emergencyaccess" WHERE "person_id" = %s '
-        'AND "professional_id" = %s AND "opened_at" <= %s AND "expires_at" > %s ORDER BY "expires_at" DESC LIMIT 1',
-        [person.pk, professional.pk, now, now])
-    return next(iter(found), None)
-
-
 def emergency_settings_of(person):
     """The holder's emergency choices (the defaults when they never chose: EmergencySettings.DEFAULTS)."""
     from .models import EmergencySettings
@@ -273,8 +258,9 @@ def emergency_settings_of(person):
 
 # A read-only request may ask the same question about one (person, professional) pair more than once: a FHIR
 # search decides on the space (blocked? authorised?), then lists the documents by the same rules. Inside
-# `remembering()`, the helpers marked `_remembered` ask the database once per question and request; outside it
-# (every write path), each call asks. Only for requests that change no authorisation, block or role.
+# `remembering()`, the helpers marked `_remembered` ask the database once per question and request (the four
+# about a pair together: `_pair_answers`); outside it (every write path), each call asks. Only for requests that
+# change no authorisation, block, role or emergency opening.
 _answers: ContextVar[dict | None] = ContextVar("carnet_policy_answers", default=None)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -296,6 +282,8 @@ def _remembered(func: Callable[_P, _R]) -> Callable[_P, _R]:
         if answers is None or kwargs:
             return func(*args, **kwargs)
         key = (func.__name__, *(getattr(a, "pk", a) for a in args))
+        if key not in answers and func.__name__ in _PAIR_LOOKUPS and len(args) == 2:
+            answers.update(_pair_answers(*args))  # the pair's four answers in one statement
         if key not in answers:
             answers[key] = func(*args, **kwargs)
         answer = answers[key]
@@ -313,37 +301,86 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+# The four lookups about one (person, professional) pair, as plain SQL. Each function below asks its own; inside
+# `remembering()`, the first of them asks all four in one statement (`_pair_answers`, built from the same texts):
+# a professional's search needs them all, and each round trip to the database costs more than its lookup.
+_BLOCK = ('SELECT 1 FROM "sharing_block" WHERE "person_id" = %s AND "professional_id" = %s '
+          'AND "lifted_at" IS NULL')  # params: person, professional
+_AUTHORISATION = (
+    'SELECT 1 FROM "sharing_authorisation" WHERE "person_id" = %s AND "revoked_at" IS NULL '
+    'AND ("expires_at" IS NULL OR "expires_at" > %s) '
+    'AND ("professional_id" = %s '
+    'OR "care_team_id" IN (SELECT "team_id" FROM "sharing_careteammember" WHERE "professional_id" = %s) '
+    'OR "establishment_id" IN (SELECT "establishment_id" FROM "sharing_activityplace" '
+    'WHERE "professional_id" = %s))')  # params: person, now, professional x 3
+_ROLES_WHERE = ('FROM "sharing_carerole" WHERE "person_id" = %s AND "professional_id" = %s '
+                'AND "ended_at" IS NULL')  # params: person, professional
+_ROLES = 'SELECT "kind" ' + _ROLES_WHERE
+_EMERGENCY = ('SELECT "id", "kind", "expires_at" FROM "sharing_emergencyaccess" WHERE "person_id" = %s '
+              'AND "professional_id" = %s AND "opened_at" <= %s AND "expires_at" > %s '
+              'ORDER BY "expires_at" DESC LIMIT 1')  # params: person, professional, now, now
+# One row per answer: ("emergency", kind, id) first (its types set the columns' on PostgreSQL), one row per role,
+# then ("blocked") and ("authorised") when they hold. The opening's `expires_at` is left deferred (read on use).
+_PAIR = (
+    """SELECT * FROM (SELECT 'emergency' AS "answer", "kind", "id" FROM (""" + _EMERGENCY  # noqa: S608 - constants
+    + """) AS "opening") AS "e" UNION ALL SELECT 'role', "kind", NULL """ + _ROLES_WHERE
+    + """ UNION ALL SELECT 'blocked', NULL, NULL WHERE EXISTS (""" + _BLOCK + ")"
+    + """ UNION ALL SELECT 'authorised', NULL, NULL WHERE EXISTS (""" + _AUTHORISATION + ")")
+_PAIR_LOOKUPS = ("is_blocked", "is_authorised", "roles_of", "emergency_in_force")
+
+
+def _now():
+    from django.db import connection
+    from django.utils import timezone
+
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _pair_answers(person, professional) -> dict:
+    """The four answers of `_PAIR_LOOKUPS` for one pair, from one statement, keyed as `_remembered` keys them."""
+    from django.db import connection
+
+    from .models import EmergencyAccess
+
+    now, pro = _now(), professional.pk
+    rows = _rows(_PAIR, [person.pk, pro, now, now, person.pk, pro, person.pk, pro, person.pk, now, pro, pro, pro])
+    opening = next((EmergencyAccess.from_db(connection.alias, ["id", "kind"], [pk, kind])
+                    for answer, kind, pk in rows if answer == "emergency"), None)
+    answers = {"is_blocked": any(row[0] == "blocked" for row in rows),
+               "is_authorised": any(row[0] == "authorised" for row in rows),
+               "roles_of": {kind for answer, kind, _pk in rows if answer == "role"},
+               "emergency_in_force": opening}
+    return {(name, person.pk, pro): answer for name, answer in answers.items()}
+
+
 @_remembered
 def is_blocked(person, professional) -> bool:
     """A block of the professional by the holder (or their administrateur de santé) that is not lifted."""
-    return bool(_rows('SELECT 1 FROM "sharing_block" WHERE "person_id" = %s AND "professional_id" = %s '
-                      'AND "lifted_at" IS NULL LIMIT 1', [person.pk, professional.pk]))
+    return bool(_rows(_BLOCK + " LIMIT 1", [person.pk, professional.pk]))
 
 
 @_remembered
 def is_authorised(person, professional) -> bool:
     """An authorisation in force for the professional, one of their care teams or activity places (membership
     and activity places as they are now: see _decide_professional on care teams)."""
-    from django.db import connection
-    from django.utils import timezone
-
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     pro = professional.pk
-    return bool(_rows(
-        'SELECT 1 FROM "sharing_authorisation" WHERE "person_id" = %s AND "revoked_at" IS NULL '
-        'AND ("expires_at" IS NULL OR "expires_at" > %s) '
-        'AND ("professional_id" = %s '
-        'OR "care_team_id" IN (SELECT "team_id" FROM "sharing_careteammember" WHERE "professional_id" = %s) '
-        'OR "establishment_id" IN (SELECT "establishment_id" FROM "sharing_activityplace" '
-        'WHERE "professional_id" = %s)) LIMIT 1', [person.pk, now, pro, pro, pro]))
+    return bool(_rows(_AUTHORISATION + " LIMIT 1", [person.pk, _now(), pro, pro, pro]))
 
 
 @_remembered
 def roles_of(person, professional) -> set[str]:
     """The roles in force the holder gave the professional (médecin traitant, administrateur de santé...)."""
-    return {kind for (kind,) in _rows('SELECT "kind" FROM "sharing_carerole" WHERE "person_id" = %s '
-                                      'AND "professional_id" = %s AND "ended_at" IS NULL',
-                                      [person.pk, professional.pk])}
+    return {kind for (kind,) in _rows(_ROLES, [person.pk, professional.pk])}
+
+
+@_remembered
+def emergency_in_force(person, professional):
+    """The professional's latest emergency opening of this space still in force, or None."""
+    from .models import EmergencyAccess
+
+    now = _now()
+    found = EmergencyAccess.objects.raw(_EMERGENCY, [person.pk, professional.pk, now, now])  # plain SQL, as _rows
+    return next(iter(found), None)
 
 
 class PolicyDenied(Exception):

@@ -48,3 +48,54 @@ def test_representative_endpoints_refuse_a_caregiver(api, holder, caregiver):
                         {"kind": "guardian", "nir": caregiver.nir, "family_name": caregiver.family_name,
                          "given_name": caregiver.first_name, "birth_date": caregiver.birth_date.isoformat()})
     assert response.status_code == 403, response.content
+
+
+def _profiles(api) -> dict[str, str]:
+    response = api.get("/api/profiles")
+    assert response.status_code == 200, response.content
+    return {row["id"]: row["relation"] for row in response.json()}
+
+
+def test_profiles_list_the_helped_person_with_the_caregiver_role(family, api, holder, caregiver):
+    from .conftest import invite
+
+    invite(family.holder(age=77).person, caregiver)  # pending: not a profile yet
+    assert _profiles(api) == {str(caregiver.uuid): "holder", str(holder.uuid): "caregiver"}
+
+
+def test_profiles_drop_the_helped_person_once_the_delegation_ends(api, holder, caregiver, delegation):
+    from carnet.caregivers import actions
+
+    actions.end_delegation(holder, delegation.uuid)
+    assert _profiles(api) == {str(caregiver.uuid): "holder"}
+
+
+def test_profiles_show_a_person_both_represented_and_helped_once_as_represented(family, caregiver):
+    from carnet.identity.enums import RepresentationKind, RepresentationStatus
+    from carnet.identity.models import Representation
+
+    from .conftest import accepted
+
+    protected = family.holder(age=60).person
+    Representation.objects.create(person=protected, representative=caregiver, kind=RepresentationKind.GUARDIAN,
+                                  status=RepresentationStatus.ACCEPTED)
+    accepted(protected, caregiver)
+    assert _profiles(sign_in(caregiver.account)) == {str(caregiver.uuid): "holder", str(protected.uuid): "guardian"}
+
+
+def test_profiles_match_the_portal_profile_switch(family, api, holder, caregiver):
+    """The API and the portal's switch offer the same spaces (the API had no helped persons)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.portal.helpers import sign_in as portal_sign_in
+
+    from .conftest import accepted
+
+    other = family.holder(age=90).person
+    accepted(other, caregiver)
+    browser = Client(enforce_csrf_checks=True)
+    portal_sign_in(browser, caregiver.account)
+    switch = browser.get(reverse("portal:home")).context["profiles"]
+    assert set(_profiles(api)) == {str(p.uuid) for p in switch} == {str(caregiver.uuid), str(holder.uuid),
+                                                                      str(other.uuid)}

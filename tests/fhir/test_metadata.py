@@ -26,15 +26,19 @@ def test_metadata_declares_exactly_the_implemented_interactions_and_parameters(f
 
     assert set(declared) == {
         "Patient", "DocumentReference", "Binary", "AllergyIntolerance", "Condition", "FamilyMemberHistory",
-        "MedicationStatement", "Immunization", "Observation", "RelatedPerson",
+        "MedicationStatement", "Immunization", "Observation", "RelatedPerson", "List",
     }
     assert [i["code"] for i in declared["Binary"]["interaction"]] == ["read"]
     assert "searchParam" not in declared["Binary"]
-    assert [i["code"] for i in declared["DocumentReference"]["interaction"]] == ["read", "search-type"]
+    assert [i["code"] for i in declared["DocumentReference"]["interaction"]] == [
+        "read", "search-type", "create", "patch"]  # ITI-105 and the PDSm metadata update (write.py)
     for name, handler in handlers().items():
         assert [p["name"] for p in declared[name].get("searchParam", [])] == list(handler.params)
     assert {p["name"] for p in declared["DocumentReference"]["searchParam"]} == {
-        "patient", "_id", "_lastUpdated", "date", "period", "type", "category", "status"}
+        "patient", "_id", "_lastUpdated", "date", "period", "type", "category", "status",
+        # IHE MHD ITI-67 as PDSm profiles it
+        "patient.identifier", "setting", "facility", "event", "author.given", "author.family", "security-label",
+        "format", "related", "identifier"}
 
 
 def test_metadata_in_xml_is_refused_with_406(fhir):

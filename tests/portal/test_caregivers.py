@@ -153,8 +153,9 @@ def test_a_caregiver_cannot_manage_sharing_nor_delete_nor_touch_wishes(helping, 
     certificate.refresh_from_db()
     assert certificate.status == "current"
     add = reverse("portal:medical_add", args=["entourage"])
-    response = post_form(helping, add, {"roles": ["emergency"], "relation": "FRND", "first_name": "Paul",
-                                        "last_name": "Martin", "mobile": "0612345678"})
+    section = reverse("portal:medical_section", args=["entourage"])  # the add page itself refuses a caregiver now
+    response = post_form(helping, section, {"roles": ["emergency"], "relation": "FRND", "first_name": "Paul",
+                                            "last_name": "Martin", "mobile": "0612345678"}, action=add)
     assert response.status_code == 403
     assert "ne sont pas modifiables par un aidant" in text(response)
 

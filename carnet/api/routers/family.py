@@ -1,5 +1,5 @@
-"""Profiles I may act on (mine, the children and protected adults I represent), their
-representatives, invitations. Every other person's space goes through the policy."""
+"""Profiles I may act on (mine, the children and protected adults I represent, the persons I help as a
+caregiver), their representatives, invitations. Every other person's space goes through the policy."""
 
 from uuid import UUID
 
@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
+from carnet.caregivers.actions import helped_profiles
 from carnet.identity.actions import (
     activate_child,
     end_representation,
@@ -47,7 +48,8 @@ def representation_out(r: Representation) -> dict:
 
 @router.get("/profiles", response={200: list[ProfileOut], 401: Error}, summary="Mes profils")
 def profiles(request: HttpRequest):
-    """My own profile, those I represent, then the attached children whose space I may activate."""
+    """My own profile, those I represent, those I help as a caregiver (aidant), then the attached children whose
+    space I may activate: the same spaces as the portal's profile switch, each with my role there."""
     holder = me(request)
     # A listing, not an act: the policy is asked for each profile shown (decide records nothing).
     represented = [p for p in represented_profiles(holder) if decide(holder, Action.VIEW_SPACE, p)]
@@ -59,6 +61,10 @@ def profiles(request: HttpRequest):
     out = [profile_out(holder, "holder")] if decide(holder, Action.VIEW_SPACE, holder) else []
     out += [profile_out(p, kinds[p.pk]) for p in represented]
     shown = {p.pk for p in represented}
+    # A person both represented and helped is listed once, as represented (the portal's switch does the same).
+    helped = [p for p in helped_profiles(holder) if p.pk not in shown and decide(holder, Action.VIEW_SPACE, p)]
+    out += [profile_out(p, "caregiver") for p in helped]
+    shown |= {p.pk for p in helped}
     candidates = (
         holder.attached_children.filter(status__in=ACTIVABLE).exclude(pk__in=shown).order_by("birth_date")
     )

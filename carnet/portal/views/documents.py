@@ -19,7 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from carnet.interop import cda, terminology
-from carnet.record import actions
+from carnet.record import actions, cda_identity
 from carnet.record.errors import RecordError
 from carnet.record.models import Document, DocumentMark, Folder
 from carnet.record.queries import DocumentFilters, search_documents, types_present
@@ -126,7 +126,7 @@ def upload(request):
         act_date = (timezone.make_aware(dt.datetime.combine(data["act_date"], dt.time(12)))
                     if data["act_date"] else None)
         try:
-            document = actions.add_document(
+            document = cda_identity.add_checked_document(  # a CDA's INS checked as through FHIR
                 me, profile, content=data["file"], filename=data["file"].name, title=data["title"],
                 type_code=data["type_code"], act_date=act_date, folder=_folder(profile, data["folder"]),
                 masked=data["masked"],

@@ -22,7 +22,8 @@ from carnet.medical.errors import MedicalError
 from carnet.medical.measures import MEASURES
 from carnet.medical.sections import observations
 from carnet.record import actions as record_actions
-from carnet.sharing.policy import Action, PolicyDenied
+from carnet.sharing.events import require
+from carnet.sharing.policy import DENIAL_MESSAGES, Action, PolicyDenied, decide
 
 from ..forms_medical import FORMS, MeasureForm, MedicineSearchForm, SynthesisForm, TargetForm
 from ..profiles import current_profile
@@ -59,6 +60,19 @@ def _section(slug: str) -> str:
 
 def _section_url(section: str):
     return redirect("portal:medical_section", section=SLUGS[section])
+
+
+def _wishes_kind(kind: str) -> bool:
+    """Entourage et volontés (trusted person, people to notify, organ donation): the policy's WRITE_WISHES."""
+    return kind in (Section.ENTOURAGE, "organ_donation")
+
+
+def _wishes_lock(me, profile) -> str:
+    """Why the signed-in person may not change this profile's entourage et volontés (a caregiver: the policy's
+    `caregiver_locked_section`), or "" when they may. Asked without recording: it only shapes the page; opening
+    the form or posting it asks `require`, which records a denial."""
+    decision = decide(me, Action.WRITE_WISHES, profile)
+    return "" if decision.allowed else str(DENIAL_MESSAGES.get(decision.reason, DENIAL_MESSAGES["no_relationship"]))
 
 
 def _form_for(kind, data=None, *, initial=None, domain=None):
@@ -100,6 +114,7 @@ def section(request, section):
         "can_declare_unconcerned": key in UNCONCERNED_SECTIONS and not rows, "unconcerned": unconcerned,
         "shared": key in PROFESSIONAL_VISIBLE_SECTIONS, "organ": organ, "profile": profile,
         "single": key == Section.BLOOD_GROUP, "is_minor": profile.is_minor(),
+        "locked": _wishes_lock(me, profile) if key == Section.ENTOURAGE else "",
     }
     if key == Section.LIFESTYLE:
         context["domains"] = observations.LIFESTYLE_DOMAINS
@@ -152,6 +167,12 @@ def edit(request, entry):
 
 def _edit(request, kind, shown, *, initial=None, domain=None, bound=True):
     me, profile = _actors(request)
+    if _wishes_kind(kind):
+        # The same answer to the page as to its form: a caregiver gets the refusal (recorded) before any form.
+        try:
+            require(me, Action.WRITE_WISHES, profile)
+        except PolicyDenied as exc:
+            return deny(request, exc)
     if shown is not None:
         initial = shown.initial
         domain = initial.get("domain", domain)
@@ -192,6 +213,11 @@ def delete(request, entry):
         raise Http404 from None
     if shown.entry.derived_from_id or shown.kind == "unconcerned":
         raise Http404
+    if _wishes_kind(shown.kind):
+        try:
+            require(me, Action.WRITE_WISHES, profile)
+        except PolicyDenied as exc:
+            return deny(request, exc)
     if shown.kind == Section.MEASURES:
         back = reverse("portal:medical_measure", kwargs={"measure": shown.entry.category})
     else:

@@ -1,0 +1,287 @@
+"""Benchmark of document sharing for clinical software: ITI-65 ingest and the DMP migration (XDM import).
+
+    .venv/bin/python bench/interop.py [--bundles N] [--xdm N] [--profile FILE]     (defaults 1,000 / 500)
+    .venv/bin/python bench/interop.py --quick                                      (100 / 100)
+
+Uses a PostgreSQL database that it drops, recreates and migrates (DATABASE_URL overrides
+postgres://postgres@127.0.0.1:5432/carnet_bench), with the real settings outside demo and test mode (as
+bench/record.py: a random master key, the vault in a temporary folder), except CARNET_ACCEPT_TEST_INS=1: the
+CI-SIS sample carries a test INS. In the same run:
+
+(a) ITI-65. N single-document transaction Bundles, each a 30 KB CDA: the CI-SIS 3.0 example
+    BIO-TROD_2024.01_Cystite.xml (/work/shared/samples/cda/ci-sis-3.0/, 30,899 bytes, INS 279035121518989)
+    made distinct by an XML comment after its declaration, with its PDSm DocumentReference and SubmissionSet
+    (tests/fhir/pdsm_bundles.py). The JSON bodies are encoded before the clock starts. Two ways, interleaved in
+    rounds of 50 so that a change in the machine's load hits both alike, each for its own person (ITI-65 for the
+    person with the sample's INS, which the CDA header must match; raw for another one):
+      1. raw: SHA-256, AES-256-GCM with the person's data key (read once), the file written to the vault
+         storage and one INSERT of a Document row, committed per document (bench/record.py's floor);
+      2. ITI-65: POST /fhir/ with a professional's bearer token through Django's test Client in this process:
+         authentication, body read, JSON parse, PDSm checks (value sets, SHA-1 and size), INS lookup, the policy
+         for the sender and the author, format check and CDA header indexing, vault, rows, access event,
+         notification, the transaction-response Bundle.
+(b) XDM import. An IHE XDM archive of M copies of the same CDA (distinct, as above) for the same person, built
+    with tests/interop/xdm_archives.py, imported with `carnet import_dmp` (call_command), then imported again
+    (idempotent: nothing new).
+
+Checks (exit 1 if one fails): counts of documents, blobs, submission sets, events; a sample read back through
+ITI-68 (GET /fhir/Binary/<id>) equal to what was sent; the access-event chain verifies. Exit 2 when all checks
+pass but ITI-65 is under the target of 300 documents/s.
+"""
+
+import argparse
+import base64
+import cProfile
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import redirect_stdout
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(PROJECT))
+
+import record as base  # noqa: E402 - bench/record.py: database, CPU and person helpers
+
+CDA = Path("/work/shared/samples/cda/ci-sis-3.0/BIO-TROD_2024.01_Cystite.xml")
+INS = "279035121518989"
+RPPS = "10101201234"
+ROUND = 50
+TARGET = 300.0
+
+
+def variants(count: int, tag: str) -> list[bytes]:
+    """`count` distinct copies of the sample CDA: an XML comment after the declaration (the header unchanged)."""
+    data = CDA.read_bytes()
+    end = data.index(b"?>") + 2
+    return [data[:end] + f"\n<!-- {tag} {i} -->".encode() + data[end:] for i in range(count)]
+
+
+def bundles(contents: list[bytes]) -> list[bytes]:
+    from tests.fhir import pdsm_bundles as pdsm
+
+    out = []
+    for i, content in enumerate(contents):
+        reference = pdsm.document_reference(content, unique_id=f"1.2.250.1.999.77.{i + 1}",
+                                            binary_url=f"urn:uuid:{uuid.uuid4()}")
+        out.append(json.dumps(pdsm.bundle([(reference, content)], set_id=f"urn:uuid:{uuid.uuid4()}",
+                                          unique_id=f"urn:oid:1.2.250.1.999.78.{i + 1}")).encode())
+    return out
+
+
+def run_ingest(args) -> dict:
+    from django.core.files.base import ContentFile
+    from django.db import transaction
+
+    from carnet.identity.enums import SpaceStatus
+    from carnet.identity.models import Person
+    from carnet.interop import terminology
+    from carnet.record.enums import AuthorKind, DocumentFormat, DocumentSource
+    from carnet.record.models import Document, SubmissionSet
+    from carnet.sharing.events import verify_chain
+    from carnet.sharing.models import AccessEvent, Professional
+    from carnet.sharing.tokens import issue_professional_token
+    from carnet.vault import services as vault
+    from carnet.vault.crypto import encrypt_chunks
+    from carnet.vault.keys import data_key_for
+    from carnet.vault.models import Blob
+
+    values = base.person_values(1)
+    values["nir"] = INS
+    person = Person.objects.create(status=SpaceStatus.ACTIVE, **values)
+    raw_person = Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(2))
+    professional = Professional.objects.create(rpps=RPPS, family_name="Leclerc", given_names="Sophie",
+                                               profession_code="10")
+    _row, token = issue_professional_token(professional)
+    base.step(f"building {args.bundles:,} bundles and as many raw documents (not timed)")
+    contents = variants(args.bundles, "iti65")
+    bodies = bundles(contents)
+    raw_contents = variants(args.bundles, "raw")
+    out: dict = {"body_bytes": sum(len(b) for b in bodies) / len(bodies), "doc_bytes": len(contents[0])}
+
+    doc_type = terminology.document_type("96173-0")
+    metadata = {"type_code": doc_type.code, "type_system": doc_type.system, "class_code": "52",
+                "category": terminology.category_for_type(doc_type.code), "source": DocumentSource.PROFESSIONAL,
+                "author_kind": AuthorKind.PROFESSIONAL, "format": DocumentFormat.CDA, "mime_type": "text/xml",
+                "format_code": "urn:asipSante:modelesHorsProfils:2011", "author_identifier": RPPS}
+    key = data_key_for(raw_person)
+    storage = vault.storage()
+
+    def raw(i: int) -> None:
+        data = raw_contents[i]
+        digest = hashlib.sha256(data).hexdigest()
+        blob_id = uuid.uuid4()
+        sealed = b"".join(encrypt_chunks(key, blob_id.bytes, [data]))
+        with transaction.atomic():
+            storage.save(f"{raw_person.uuid}/{blob_id.hex}", ContentFile(sealed))
+            Document.objects.create(person=raw_person, title="TROD", size=len(data), sha256=digest,
+                                    unique_id=f"1.2.250.1.999.79.{i + 1}", **metadata)
+
+    web = base.client()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    statuses: dict[int, int] = {}
+
+    def iti65(i: int) -> None:
+        response = web.post("/fhir/", bodies[i], content_type="application/fhir+json", headers=headers, secure=True)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code != 200 and statuses[response.status_code] <= 3:
+            base.step(f"bundle {i + 1}: HTTP {response.status_code} {response.content[:300]!r}")
+
+    # A worker has its URLconf and modules loaded: one request before the clock (a few seconds of imports).
+    web.get("/fhir/metadata", headers=headers, secure=True)
+    ways = {"raw": raw, "iti65": iti65}
+    totals = {name: {"seconds": 0.0, "cpu": 0.0, "server_cpu": 0.0} for name in ways}
+    facts = base.server_facts()
+    profile = cProfile.Profile() if args.profile else None
+    base.step(f"ingest: {args.bundles:,} documents each way, in rounds of {ROUND}")
+    for begin in range(0, args.bundles, ROUND):
+        batch = range(begin, min(begin + ROUND, args.bundles))
+        for name, func in ways.items():
+            cpu, server = base.cpu_seconds(), base.server_cpu_seconds(facts["postmaster"])
+            start = time.perf_counter()
+            if profile is not None and name == "iti65":
+                profile.enable()
+            for i in batch:
+                func(i)
+            if profile is not None and name == "iti65":
+                profile.disable()
+            totals[name]["seconds"] += time.perf_counter() - start
+            totals[name]["cpu"] += base.cpu_seconds() - cpu
+            after = base.server_cpu_seconds(facts["postmaster"])
+            totals[name]["server_cpu"] = None if after is None else (totals[name]["server_cpu"] or 0) + after - server
+    if profile is not None:
+        profile.dump_stats(args.profile)
+    out["ways"], out["statuses"], out["facts"] = totals, statuses, facts
+
+    base.step("checking what ITI-65 stored")
+    documents = Document.objects.filter(person=person)
+    sample = list(documents.order_by("?")[:20])
+    good = 0
+    for document in sample:
+        response = web.get(f"/fhir/Binary/{document.uuid}", headers={**headers, "Accept": "*/*"}, secure=True)
+        index = int(document.unique_id.rsplit(".", 1)[1]) - 1
+        good += response.status_code == 200 and b"".join(response.streaming_content) == contents[index]
+    out["checks"] = {
+        "HTTP 200 answers": (statuses.get(200, 0), args.bundles),
+        "ITI-65 documents": (documents.count(), args.bundles),
+        "ITI-65 blobs": (Blob.objects.filter(person=person).count(), args.bundles),
+        "submission sets": (SubmissionSet.objects.filter(person=person).count(), args.bundles),
+        "document.add events": (AccessEvent.objects.filter(person=person, action="document.add").count(),
+                                args.bundles),
+        "raw documents": (Document.objects.filter(person=raw_person).count(), args.bundles),
+        "sample read back through ITI-68": (good, len(sample)),
+        "event chain verifies": (verify_chain(person), True),
+    }
+    return out
+
+
+def run_xdm(args, tmp: Path) -> dict:
+    from django.core.management import call_command
+
+    from carnet.identity.enums import SpaceStatus
+    from carnet.identity.models import Person
+    from carnet.record.models import Document
+    from tests.interop.xdm_archives import TEST_NIR_OID, XdmDocument, write_xdm
+
+    values = base.person_values(3)
+    values["nir"] = INS
+    Person.objects.filter(nir=INS).delete()  # the ITI-65 part's person: a fresh space for the import
+    person = Person.objects.create(status=SpaceStatus.ACTIVE, **values)
+    base.step(f"building an XDM archive of {args.xdm:,} documents (not timed)")
+    documents = [XdmDocument(data, f"1.2.250.1.999.80.{i + 1}", INS, TEST_NIR_OID, type_code=(
+        "96173-0", "2.16.840.1.113883.6.1", "TROD"), class_code=("52", "1.2.250.1.213.1.1.4.1", "Certificat"),
+        format_code=("urn:asipSante:modelesHorsProfils:2011", "1.2.250.1.213.1.1.4.2.282", "Hors profils"),
+        file_name=f"DOC{i + 1:05d}.XML") for i, data in enumerate(variants(args.xdm, "xdm"))]
+    path = write_xdm(tmp / "export.zip", documents)
+    out: dict = {"archive_bytes": path.stat().st_size}
+    for label in ("first", "again"):
+        cpu = base.cpu_seconds()
+        start = time.perf_counter()
+        with redirect_stdout(io.StringIO()):
+            call_command("import_dmp", str(path))
+        out[label] = (time.perf_counter() - start, base.cpu_seconds() - cpu,
+                      Document.objects.filter(person=person).count())
+    out["checks"] = {"imported documents": (out["first"][2], args.xdm),
+                     "nothing new on the second run": (out["again"][2], args.xdm)}
+    return out
+
+
+def report(ingest: dict, xdm: dict, loads) -> int:
+    ways = ingest["ways"]
+    n = ingest["checks"]["HTTP 200 answers"][1]
+    print(f"\nITI-65 ingest, {n:,} single-document bundles (CDA {ingest['doc_bytes']:,} bytes, JSON body "
+          f"{ingest['body_bytes']:,.0f} bytes)")
+    print("| way | seconds | documents/s | ms/document | Python CPU s | server CPU s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, label in (("raw", "raw insert + encrypted write"), ("iti65", "ITI-65 `POST /fhir/`")):
+        w = ways[name]
+        server = "" if w["server_cpu"] is None else f"{w['server_cpu']:.1f}"
+        print(f"| {label} | {w['seconds']:.2f} | {n / w['seconds']:,.0f} | {1000 * w['seconds'] / n:.2f} | "
+              f"{w['cpu']:.1f} | {server} |")
+    rate = n / ways["iti65"]["seconds"]
+    print(f"\nITI-65 takes {ways['iti65']['seconds'] / ways['raw']['seconds']:.1f} times as long as raw; "
+          f"{rate:,.0f} documents/s against a target of {TARGET:.0f}: {'met' if rate >= TARGET else 'NOT met'}.")
+    m = xdm["checks"]["imported documents"][1]
+    first, again = xdm["first"], xdm["again"]
+    print(f"\nXDM import (`carnet import_dmp`), {m:,} documents, archive {xdm['archive_bytes'] / 2 ** 20:.1f} MiB")
+    print("| run | seconds | documents/s | Python CPU s |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| first | {first[0]:.2f} | {m / first[0]:,.0f} | {first[1]:.1f} |")
+    print(f"| again (idempotent) | {again[0]:.2f} | {m / again[0]:,.0f} | {again[1]:.1f} |")
+    facts = ingest["facts"]
+    print(f"\nPostgreSQL {facts['version']}, shared_buffers {facts['shared_buffers']}, synchronous_commit "
+          f"{facts['synchronous_commit']}; peak RSS {base.peak_rss_mib():.0f} MiB; load "
+          + ", ".join(f"{label} {a:.2f}" for label, (a, _b, _c) in loads))
+    failed = [(name, got, wanted) for part in (ingest, xdm) for name, (got, wanted) in part["checks"].items()
+              if got != wanted]
+    print("\nChecks: " + ("all passed" if not failed else "; ".join(f"{n}: {g} (expected {w})" for n, g, w in failed)))
+    if failed:
+        return 1
+    return 0 if rate >= TARGET else 2
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundles", type=int, default=1_000)
+    parser.add_argument("--xdm", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="100 bundles and 100 XDM documents")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the ITI-65 requests to FILE")
+    args = parser.parse_args()
+    if args.quick:
+        args.bundles, args.xdm = 100, 100
+    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
+        os.environ.pop(name, None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
+    os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
+    os.environ["CARNET_MASTER_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
+    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
+    os.environ["CARNET_ACCEPT_TEST_INS"] = "1"
+    os.environ.setdefault("DATABASE_URL", base.DEFAULT_URL)
+    os.environ["LOG_LEVEL"] = "WARNING"
+    url = os.environ["DATABASE_URL"]
+    loads = [("before", os.getloadavg())]
+    with tempfile.TemporaryDirectory(prefix="carnet-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["CARNET_VAULT_DIR"] = str(tmp / "vault")
+        os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
+        base.recreate_database(url)
+        import django
+
+        django.setup()
+        base.fresh_database(url, "interop")
+        ingest = run_ingest(args)
+        loads.append(("after ITI-65", os.getloadavg()))
+        xdm = run_xdm(args, tmp)
+        loads.append(("after XDM", os.getloadavg()))
+        return report(ingest, xdm, loads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

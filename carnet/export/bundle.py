@@ -1,0 +1,115 @@
+"""The FHIR R4 Bundle (type ``collection``) of one space, written incrementally: Patient, every exported
+document as DocumentReference + Binary (base64 encoded on the fly from the vault stream), the medical profile
+and the access history as AuditEvent.
+
+Resources come from the modules that already speak FHIR (``fhir.mapping`` for Patient and DocumentReference,
+``sharing.audit`` for AuditEvent, the medical app's stored resources as ``fhir.profile`` serves them); only the
+streaming Binary is written here, since ``mapping.binary`` wants the whole content in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+
+from carnet.fhir import mapping
+from carnet.fhir.params import instant
+from carnet.identity.models import Person
+from carnet.sharing.audit import audit_event_resource
+from carnet.sharing.models import AccessEvent
+from carnet.vault import services as vault
+
+from .labels import action_label, role_label, who
+
+
+def _full_url(resource_type: str, resource_id: str) -> str:
+    return f"{settings.CARNET_PUBLIC_URL.rstrip('/')}/fhir/{resource_type}/{resource_id}"
+
+
+def _entry(resource: dict[str, Any]) -> bytes:
+    return json.dumps({"fullUrl": _full_url(resource["resourceType"], resource["id"]), "resource": resource},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _base64(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Base64 of a stream, piece by piece (only the last piece may carry padding)."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        cut = len(data) - len(data) % 3
+        if cut:
+            yield base64.b64encode(data[:cut])
+        carry = data[cut:]
+    if carry:
+        yield base64.b64encode(carry)
+
+
+def _binary(out: IO[bytes], document) -> None:
+    """A Binary resource with the document's bytes, as ``mapping.binary`` shapes it, streamed."""
+    head = {
+        "fullUrl": _full_url("Binary", str(document.uuid)),
+        "resource": {"resourceType": "Binary", "id": str(document.uuid),
+                     "meta": mapping.meta(document.updated_at, document.version),
+                     "contentType": document.mime_type,
+                     "securityContext": {"reference": f"DocumentReference/{document.uuid}"}},
+    }
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    out.write(text[:-2] + b',"data":"')  # reopen the resource object to add its data
+    for piece in _base64(vault.iter_plaintext(document.blob)):
+        out.write(piece)
+    out.write(b'"}}')
+
+
+def profile_resources(space: Person) -> Iterator[dict[str, Any]]:
+    """The medical profile's resources, with id, meta and patient reference as the FHIR face serves them."""
+    if not apps.is_installed("carnet.medical"):
+        return
+    from carnet.fhir.profile import mapping_subjects
+    from carnet.medical.actions.entries import view
+    from carnet.medical.models import ProfileEntry
+
+    rows = ProfileEntry.objects.filter(person=space).select_related("person").order_by("created_at", "pk")
+    for entry in rows.iterator(chunk_size=200):
+        resource = dict(view(entry).resource)
+        resource["id"] = str(entry.uuid)
+        resource["meta"] = {**(resource.get("meta") or {}), "versionId": str(entry.version),
+                            "lastUpdated": instant(entry.last_updated)}
+        subject = "patient" if "patient" in mapping_subjects(entry.resource_type) else "subject"
+        resource.setdefault(subject, {"reference": f"Patient/{space.uuid}"})
+        yield resource
+
+
+def audit_events(space: Person) -> Iterator[dict[str, Any]]:
+    """The space's whole access history, oldest first, as AuditEvent (sharing.audit's mapping)."""
+    for event in AccessEvent.objects.filter(person=space).order_by("sequence").iterator(chunk_size=500):
+        yield audit_event_resource(event, person_uuid=space.uuid, who=who(event),
+                                   action_display=action_label(event), role_display=role_label(event.actor_role),
+                                   reason_display="" if event.allowed else event.reason)
+
+
+def write_bundle(out: IO[bytes], space: Person, documents, *, now=None) -> None:
+    """Write the Bundle JSON into ``out``; ``documents`` is the queryset of exported documents."""
+    now = now or timezone.now()
+    head = {"resourceType": "Bundle", "id": str(uuid.uuid4()), "meta": {"lastUpdated": instant(now)},
+            "type": "collection", "timestamp": instant(now)}
+    out.write(json.dumps(head, separators=(",", ":")).encode("utf-8")[:-1] + b',"entry":[')
+    out.write(_entry(mapping.patient(space)))
+    for document in documents.iterator(chunk_size=200):
+        out.write(b",")
+        out.write(_entry(mapping.document_reference(document)))
+        out.write(b",")
+        _binary(out, document)
+    for resource in profile_resources(space):
+        out.write(b",")
+        out.write(_entry(resource))
+    for resource in audit_events(space):
+        out.write(b",")
+        out.write(_entry(resource))
+    out.write(b"]}")

@@ -1,0 +1,35 @@
+"""A covering index for a professional's document list (`record.visibility.documents_for_professional`): the
+policy's filter reads the status, type, masking and author of every document of the person; with them in the
+index, the count of a professional's FHIR search is an index-only scan instead of reading each row from the
+table, where a person's documents are spread (bench/sharing.py, bench/README.md). A separate index, so the
+holder's list keeps its smaller `document_person_list`. PostgreSQL only (INCLUDE); built CONCURRENTLY, so
+documents can still be added while it is built. Not declared on the model: Django's Index cannot say CONCURRENTLY,
+and the model state does not change."""
+
+from django.db import migrations
+
+CREATE = ('CREATE INDEX CONCURRENTLY "document_professional_read" ON "record_document" ("person_id") '
+          'INCLUDE ("status", "type_code", "masked_to_professionals", "author_identifier")')
+DROP = 'DROP INDEX CONCURRENTLY IF EXISTS "document_professional_read"'
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [
+        ("record", "0003_xds_metadata"),
+    ]
+
+    operations = [
+        migrations.RunPython(create, drop, elidable=False),
+    ]
