@@ -22,7 +22,18 @@ from carnet.sharing.policy import Action, Decision
 from . import mapping
 from .http import not_found
 from .params import Search, instant, parse_uuid
-from .resources import ID, PATIENT, Context, Handler, Param, and_or, date_filter, id_filter, target_space
+from .resources import (
+    ID,
+    PATIENT,
+    Context,
+    DocumentReferenceHandler,
+    Handler,
+    Param,
+    and_or,
+    date_filter,
+    document_space,
+    id_filter,
+)
 
 
 def _visible(ctx: Context, person: Person, decision: Decision) -> QuerySet[Document]:
@@ -65,6 +76,7 @@ class ListHandler(Handler):
     type = "List"
     params = {
         "patient": PATIENT, "_id": ID,
+        "patient.identifier": DocumentReferenceHandler.params["patient.identifier"],
         "code": Param("token", f"{MHD_LIST_TYPES}|submissionset (les classeurs, folder, ne sont pas stockés).",
                       "http://hl7.org/fhir/SearchParameter/List-code"),
         "status": Param("token", "current (les lots sont toujours courants).",
@@ -73,6 +85,8 @@ class ListHandler(Handler):
                       "http://hl7.org/fhir/SearchParameter/clinical-date"),
         "identifier": Param("token", "Identifiant unique du lot (uniqueId) : [système|]valeur.",
                             "http://hl7.org/fhir/SearchParameter/clinical-identifier"),
+        "sourceId": Param("token", "Identifiant du système source du lot (extension ihe-sourceId).",
+                          "https://profiles.ihe.net/ITI/MHD/SearchParameter/List-SourceId"),
     }
     documentation = _("Lots de soumission (SubmissionSet IHE MHD / PDSm) déposés par ITI-65 ; seuls sont listés les "
                       "lots dont le demandeur peut lire au moins un document, avec ces seuls documents.")
@@ -90,7 +104,7 @@ class ListHandler(Handler):
         return list_resource(found, person, documents)
 
     def search(self, ctx: Context, search: Search) -> tuple[int, list[dict[str, Any]]]:
-        person, decision = target_space(ctx, search)
+        person, decision = document_space(ctx, search)  # `patient` or `patient.identifier` (INS)
         visible = _visible(ctx, person, decision)
         sets = SubmissionSet.objects.filter(person=person, pk__in=visible.filter(
             submission_set__isnull=False).values("submission_set_id"))
@@ -102,6 +116,8 @@ class ListHandler(Handler):
                                    for alternatives in search.tokens("status")]))
         sets = sets.filter(and_or([[Q(unique_id=t.code.removeprefix("urn:oid:")) for t in alternatives]
                                    for alternatives in search.tokens("identifier")]))
+        sets = sets.filter(and_or([[Q(source_id=t.code) for t in alternatives]
+                                   for alternatives in search.tokens("sourceId")]))
         total = sets.count()
         page = list(sets.order_by("-submitted_at", "-id")[search.offset:search.offset + search.count])
         documents: dict[int, list[Document]] = {}

@@ -75,6 +75,8 @@ def test_an_authorised_professional_finds_the_submission_set(filed, holder):
     ({"status": "retired"}, 0),
     ({"date": "ge2025-04-30"}, 1),
     ({"date": "lt2025-04-30"}, 0),
+    ({"sourceId": "SRC-01"}, 1),
+    ({"sourceId": "SRC-02"}, 0),
 ])
 def test_search_parameters(filed, holder, params, total):
     response = client_of(colleague(holder)).get("/fhir/List", {"patient": str(holder.uuid), **params})
@@ -109,3 +111,9 @@ def test_read_by_id(filed, holder):
     response = client_of(colleague(holder)).get(f"/fhir/List/{filed.uuid}")
     assert response.status_code == 200 and response.data["resourceType"] == "List"
     assert response.data["subject"] == {"reference": f"Patient/{holder.uuid}"}
+
+
+def test_the_patient_may_be_named_by_ins(filed, holder):
+    response = client_of(colleague(holder)).get(
+        "/fhir/List", {"patient.identifier": f"urn:oid:{pdsm.TEST_INS_OID}|{SAMPLE_INS}"})
+    assert response.status_code == 200 and response.data["total"] == 1
