@@ -57,21 +57,22 @@ ROUND = 50
 TARGET = 300.0
 
 
-def variants(count: int, tag: str) -> list[bytes]:
-    """`count` distinct copies of the sample CDA: an XML comment after the declaration (the header unchanged)."""
-    data = CDA.read_bytes()
+def variants(count: int, tag: str, ins: str = INS) -> list[bytes]:
+    """`count` distinct copies of the sample CDA: an XML comment after the declaration (the header unchanged but
+    for the patient's INS when another is given: --workers files for one person per worker)."""
+    data = CDA.read_bytes().replace(INS.encode(), ins.encode())
     end = data.index(b"?>") + 2
     return [data[:end] + f"\n<!-- {tag} {i} -->".encode() + data[end:] for i in range(count)]
 
 
-def bundles(contents: list[bytes]) -> list[bytes]:
+def bundles(contents: list[bytes], ins: str = INS, first: int = 0) -> list[bytes]:
     from tests.fhir import pdsm_bundles as pdsm
 
     out = []
-    for i, content in enumerate(contents):
-        reference = pdsm.document_reference(content, unique_id=f"1.2.250.1.999.77.{i + 1}",
+    for i, content in enumerate(contents, start=first):
+        reference = pdsm.document_reference(content, unique_id=f"1.2.250.1.999.77.{i + 1}", ins=ins,
                                             binary_url=f"urn:uuid:{uuid.uuid4()}")
-        out.append(json.dumps(pdsm.bundle([(reference, content)], set_id=f"urn:uuid:{uuid.uuid4()}",
+        out.append(json.dumps(pdsm.bundle([(reference, content)], set_id=f"urn:uuid:{uuid.uuid4()}", ins=ins,
                                           unique_id=f"urn:oid:1.2.250.1.999.78.{i + 1}")).encode())
     return out
 
@@ -182,6 +183,149 @@ def run_ingest(args) -> dict:
     return out
 
 
+_JOBS: dict = {}  # --workers: what the forked workers run (set before forking, inherited, never pickled)
+
+
+def _worker(way: str, w: int, indices: list[int], barrier, results) -> None:
+    """One worker process: its own database connection (opened before the clock), then its share of a round."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    func = _JOBS[way]
+    statuses: dict[int, int] = {}
+    barrier.wait()
+    cpu, start = base.cpu_seconds(), time.perf_counter()
+    for i in indices:
+        func(w, i, statuses)
+    results.put((time.perf_counter() - start, base.cpu_seconds() - cpu, statuses))
+    connection.close()
+
+
+def run_parallel(args) -> dict:
+    """--workers W: W processes forked from this one (each with its own connection and test Client, i.e. Django's
+    WSGI handler in-process), each filing for its own person (one INS per worker), posting concurrently; the raw
+    side runs with the same W processes on W other persons. Rounds of ROUND documents per worker alternate the
+    two ways. The clock runs from the moment all W are connected and ready to the last one's end."""
+    import multiprocessing
+
+    from django.core.files.base import ContentFile
+    from django.db import connections, transaction
+
+    from carnet.identity.enums import SpaceStatus
+    from carnet.identity.models import Person
+    from carnet.interop import terminology
+    from carnet.record.enums import AuthorKind, DocumentFormat, DocumentSource
+    from carnet.record.models import Document, SubmissionSet
+    from carnet.sharing.events import verify_chain
+    from carnet.sharing.models import AccessEvent, Professional
+    from carnet.sharing.tokens import issue_professional_token
+    from carnet.vault import services as vault
+    from carnet.vault.crypto import encrypt_chunks
+    from carnet.vault.keys import data_key_for
+    from carnet.vault.models import Blob
+
+    workers = args.workers
+    per = args.bundles // workers
+    persons = [Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(10 + w)) for w in range(workers)]
+    raw_persons = [Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(100 + w))
+                   for w in range(workers)]
+    warm = Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(9))
+    professional = Professional.objects.create(rpps=RPPS, family_name="Leclerc", given_names="Sophie",
+                                               profession_code="10")
+    _row, token = issue_professional_token(professional)
+    base.step(f"building {per * workers:,} bundles and as many raw documents for {workers} workers (not timed)")
+    contents = [variants(per, f"iti65-{w}", persons[w].nir) for w in range(workers)]
+    bodies = [bundles(contents[w], persons[w].nir) for w in range(workers)]
+    raw_contents = [variants(per, f"raw-{w}") for w in range(workers)]
+    out: dict = {"body_bytes": sum(len(b) for b in bodies[0]) / per, "doc_bytes": len(contents[0][0]),
+                 "workers": workers}
+    doc_type = terminology.document_type("96173-0")
+    metadata = {"type_code": doc_type.code, "type_system": doc_type.system, "class_code": "52",
+                "category": terminology.category_for_type(doc_type.code), "source": DocumentSource.PROFESSIONAL,
+                "author_kind": AuthorKind.PROFESSIONAL, "format": DocumentFormat.CDA, "mime_type": "text/xml",
+                "format_code": "urn:asipSante:modelesHorsProfils:2011", "author_identifier": RPPS}
+    keys = [data_key_for(p) for p in raw_persons]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    clients: dict = {}
+
+    def raw(w: int, i: int, statuses: dict) -> None:
+        data, person = raw_contents[w][i], raw_persons[w]
+        digest = hashlib.sha256(data).hexdigest()
+        blob_id = uuid.uuid4()
+        sealed = b"".join(encrypt_chunks(keys[w], blob_id.bytes, [data]))
+        with transaction.atomic():
+            vault.storage().save(f"{person.uuid}/{blob_id.hex}", ContentFile(sealed))
+            Document.objects.create(person=person, title="TROD", size=len(data), sha256=digest,
+                                    unique_id=f"1.2.250.1.999.79.{i + 1}", **metadata)
+
+    def iti65(w: int, i: int, statuses: dict) -> None:
+        web = clients.setdefault(os.getpid(), base.client())
+        response = web.post("/fhir/", bodies[w][i], content_type="application/fhir+json", headers=headers,
+                            secure=True)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code != 200 and statuses[response.status_code] <= 3:
+            base.step(f"worker {w} bundle {i + 1}: HTTP {response.status_code} {response.content[:300]!r}")
+
+    # The parent loads every module of the path once (a bundle for a person of its own), so the forked workers
+    # start warm, as long-lived WSGI workers are.
+    web = base.client()
+    web.get("/fhir/metadata", headers=headers, secure=True)
+    warm_body = bundles(variants(1, "warm", warm.nir), warm.nir, first=10_000)[0]
+    warmed = web.post("/fhir/", warm_body, content_type="application/fhir+json", headers=headers, secure=True)
+    assert warmed.status_code == 200, warmed.content[:300]
+    _JOBS.update(raw=raw, iti65=iti65)
+    context = multiprocessing.get_context("fork")
+    totals = {name: {"seconds": 0.0, "cpu": 0.0, "server_cpu": 0.0} for name in ("raw", "iti65")}
+    statuses: dict[int, int] = {}
+    facts = base.server_facts()
+    base.step(f"ingest: {per * workers:,} documents each way, {workers} workers, rounds of {ROUND} per worker")
+    for begin in range(0, per, ROUND):
+        indices = list(range(begin, min(begin + ROUND, per)))
+        for name in ("raw", "iti65"):
+            connections.close_all()  # a forked child must not share the parent's connection
+            barrier, results = context.Barrier(workers + 1), context.Queue()
+            processes = [context.Process(target=_worker, args=(name, w, indices, barrier, results))
+                         for w in range(workers)]
+            for process in processes:
+                process.start()
+            barrier.wait()
+            server, start = base.server_cpu_seconds(facts["postmaster"]), time.perf_counter()
+            for _ in processes:
+                _seconds, cpu, got = results.get()
+                totals[name]["cpu"] += cpu
+                for code, n in got.items():
+                    statuses[code] = statuses.get(code, 0) + n
+            totals[name]["seconds"] += time.perf_counter() - start
+            after = base.server_cpu_seconds(facts["postmaster"])
+            totals[name]["server_cpu"] = None if after is None else (totals[name]["server_cpu"] or 0) + after - server
+            for process in processes:
+                process.join()
+                if process.exitcode != 0:
+                    raise SystemExit(f"a {name} worker failed (exit {process.exitcode})")
+    out["ways"], out["statuses"], out["facts"] = totals, statuses, facts
+
+    base.step("checking what ITI-65 stored")
+    sample = list(Document.objects.filter(person__in=persons).select_related("person").order_by("?")[:20])
+    good = 0
+    for document in sample:
+        response = web.get(f"/fhir/Binary/{document.uuid}", headers={**headers, "Accept": "*/*"}, secure=True)
+        w = persons.index(document.person)
+        index = int(document.unique_id.rsplit(".", 1)[1]) - 1
+        good += response.status_code == 200 and b"".join(response.streaming_content) == contents[w][index]
+    n = per * workers
+    out["checks"] = {
+        "HTTP 200 answers": (statuses.get(200, 0), n),
+        "ITI-65 documents": (Document.objects.filter(person__in=persons).count(), n),
+        "ITI-65 blobs": (Blob.objects.filter(person__in=persons).count(), n),
+        "submission sets": (SubmissionSet.objects.filter(person__in=persons).count(), n),
+        "document.add events": (AccessEvent.objects.filter(person__in=persons, action="document.add").count(), n),
+        "raw documents": (Document.objects.filter(person__in=raw_persons).count(), n),
+        "sample read back through ITI-68": (good, len(sample)),
+        "event chains verify": (all(verify_chain(p) for p in persons), True),
+    }
+    return out
+
+
 def run_xdm(args, tmp: Path) -> dict:
     from django.core.management import call_command
 
@@ -217,7 +361,7 @@ def report(ingest: dict, xdm: dict, loads) -> int:
     ways = ingest["ways"]
     n = ingest["checks"]["HTTP 200 answers"][1]
     print(f"\nITI-65 ingest, {n:,} single-document bundles (CDA {ingest['doc_bytes']:,} bytes, JSON body "
-          f"{ingest['body_bytes']:,.0f} bytes)")
+          f"{ingest['body_bytes']:,.0f} bytes), {ingest.get('workers', 1)} worker process(es) on each side")
     print("| way | seconds | documents/s | ms/document | Python CPU s | server CPU s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, label in (("raw", "raw insert + encrypted write"), ("iti65", "ITI-65 `POST /fhir/`")):
@@ -253,6 +397,9 @@ def main() -> int:
     parser.add_argument("--xdm", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="100 bundles and 100 XDM documents")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the ITI-65 requests to FILE")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="W processes on each side, posting concurrently, one person per worker (default 1: "
+                             "this process alone, one person)")
     args = parser.parse_args()
     if args.quick:
         args.bundles, args.xdm = 100, 100
@@ -276,7 +423,7 @@ def main() -> int:
 
         django.setup()
         base.fresh_database(url, "interop")
-        ingest = run_ingest(args)
+        ingest = run_ingest(args) if args.workers <= 1 else run_parallel(args)
         loads.append(("after ITI-65", os.getloadavg()))
         xdm = run_xdm(args, tmp)
         loads.append(("after XDM", os.getloadavg()))

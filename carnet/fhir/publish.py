@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,7 @@ from carnet.record import actions
 from carnet.record.dmp_import import MIME_KINDS
 from carnet.record.enums import AuthorKind, DocumentSource, DocumentStatus
 from carnet.record.errors import RecordError
-from carnet.record.models import Document, SubmissionSet
+from carnet.record.models import Document, RecordSettings, SubmissionSet
 from carnet.sharing.events import record, require
 from carnet.sharing.models import Professional
 from carnet.sharing.policy import Action, Decision, PolicyDenied, Role, decide
@@ -62,7 +63,7 @@ def find_person(patient: PatientRef) -> Person:
     a NIA, or a test INS where test identities are not accepted matches nobody."""
     if patient.local_id:
         wanted = parse_uuid(patient.local_id)
-        found = Person.objects.filter(uuid=wanted).first() if wanted else None
+        found = _with_masking_default(Person.objects.filter(uuid=wanted)).first() if wanted else None
         if found is None:
             raise space_not_open()
         return found
@@ -76,10 +77,23 @@ def find_person(patient: PatientRef) -> Person:
     if check.test and not accepts_test_ins():
         raise MhdError(_("INS de test refusé par ce serveur."), expression="subject.identifier", code="value",
                        reason="test_ins")
-    found = Person.objects.filter(nir=check.nir).first()
+    found = next(iter(Person.objects.raw(_PERSON_BY_NIR, [check.nir])), None)
     if found is None:
         raise space_not_open()
     return found
+
+
+# The person with the holder's "new documents arrive masked" choice, in one round trip (add_document would ask
+# for the choice in another); plain SQL, as the ORM took longer to build this query than the database to answer.
+_PERSON_BY_NIR = ('SELECT p.*, EXISTS (SELECT 1 FROM "record_recordsettings" s WHERE s."person_id" = p."id" AND '
+                  's."new_documents_masked") AS "new_documents_masked" FROM "identity_person" p WHERE p."nir" = %s '
+                  'ORDER BY p."id" LIMIT 1')
+
+
+def _with_masking_default(people):
+    """As `_PERSON_BY_NIR`, for the rarer look-up by our own Patient id."""
+    return people.annotate(new_documents_masked=Exists(RecordSettings.objects.filter(
+        person=OuterRef("pk"), new_documents_masked=True)))
 
 
 def _deny(person: Person, actor: Professional, reason: str, message: str) -> Refused:
@@ -175,20 +189,24 @@ def _file(actor: Professional, person: Person, decision: Decision, info: Documen
         document = actions.add_document(
             actor, person, content=info.content, title=info.title, type_code=info.type_code,
             act_date=info.act_start, source=DocumentSource.PROFESSIONAL, author=written_by,
-            masked=True if info.masked else None, hidden_from_representatives=info.hidden_from_representatives,
+            masked=True if info.masked else _masking_default(person),
+            hidden_from_representatives=info.hidden_from_representatives,
             invisible_to_holder=info.invisible_to_holder, replaces=replaces, unique_id=info.unique_id,
             notify=False, decision=decision, class_code=info.class_code, format_code=info.format_code,
             practice_setting_code=info.practice_setting, facility_type_code=info.facility_type,
             event_codes=info.event_codes, submission_set=submission_set, xds=info.xds_details(),
-            archived=info.archived,
+            archived=info.archived, within=True,
         )
     except RecordError as error:
         raise MhdError(error.message if hasattr(error, "message") else str(error), code="invalid",
                        expression="Binary", reason=f"record:{getattr(error, 'code', '') or 'invalid'}") from None
-    if submission_set is not None and document.submission_set_id != submission_set.pk:  # add_document found it
-        raise _duplicate("masterIdentifier")
     _check_cda_patient(document, info.patient, person)
     return document
+
+
+def _masking_default(person: Person) -> bool | None:
+    """The default read with the person (`_with_masking_default`); None (add_document asks) otherwise."""
+    return getattr(person, "new_documents_masked", None)
 
 
 def _duplicate(expression: str) -> MhdError:
@@ -207,13 +225,16 @@ class Filed:
 
 def _already_filed(person: Person, submission: Submission) -> Filed | None:
     """A re-sent submission: the same SubmissionSet with the same documents gives the first answer again; the same
-    uniqueIds with anything else is a conflict (XDS: a uniqueId names one thing forever)."""
+    uniqueIds with anything else is a conflict (XDS: a uniqueId names one thing forever). Asked once the unique
+    constraints refused the submission (or first, for a replacement), not on every bundle."""
     ids = [d.unique_id for d in submission.documents]
     stored = SubmissionSet.objects.filter(person=person, unique_id=submission.submission_set.unique_id).first()
-    if stored is None:  # a document uniqueId already used is found by add_document, inside the transaction (_file)
+    if stored is None:
+        if Document.objects.of(person).filter(unique_id__in=ids).exists():  # a document uniqueId reused
+            raise _duplicate("masterIdentifier")
         return None
     documents = {d.unique_id: d for d in Document.objects.of(person).filter(unique_id__in=ids)}
-    if stored is not None and len(documents) == len(ids) and all(
+    if len(documents) == len(ids) and all(
             d.submission_set_id == stored.pk and d.sha256 == hashlib.sha256(info.content).hexdigest()
             for info, d in ((i, documents[i.unique_id]) for i in submission.documents)):
         return Filed(stored, [documents[i] for i in ids], created=False)
@@ -225,9 +246,10 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
     person = find_person(submission.patient)
     decision = authorise_submission(actor, person, submission.documents)
     assert isinstance(actor, Professional)  # authorise_submission refused anyone else
-    filed = _already_filed(person, submission)
-    if filed is not None:
-        return filed
+    if any(info.replaces for info in submission.documents):  # re-sent, its old documents are superseded now
+        filed = _already_filed(person, submission)
+        if filed is not None:
+            return filed
     for info in submission.documents:
         _check_media_type(info)
     replaced = [_replaced(actor, person, info) for info in submission.documents]
@@ -243,7 +265,7 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
             announced = sum(1 for d in documents if not d.invisible_to_holder)
             if announced:  # a result held for an announcement consultation is not announced (as the pro portal)
                 actions.notify_documents_added(person, announced)
-    except IntegrityError:  # the same submission filed meanwhile by a concurrent request
+    except IntegrityError:  # re-sent (or filed meanwhile by a concurrent request), or a uniqueId reused
         filed = _already_filed(person, submission)
         if filed is None:
             raise

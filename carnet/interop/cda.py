@@ -298,10 +298,35 @@ def _chunks(source: Source) -> Iterator[bytes]:
             yield chunk
 
 
+# The only elements that can end the header (read_header looks at nothing else until a nonXMLBody is open).
+_BODY_TAGS = frozenset(_v(name) for name in ("structuredBody", "nonXMLBody", "text"))
+
+
+# Up to this size a CDA is parsed whole: lxml's tree builder, in C, is faster than pulling events in Python to stop
+# at the body (0.4 against 1.5 ms for the 30 KB CI-SIS TROD example). Larger ones are read up to their body only.
+WHOLE_PARSE_BYTES = 256 * 1024
+
+
+def _size(source: Source) -> int:
+    return len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+
+
+def _header_of_tree(root: etree._Element) -> CdaHeader:
+    if root.tag == _v("ClinicalDocument"):
+        return header_from(root)
+    if etree.QName(root).namespace == XSL:  # self-presenting: the document inside its stylesheet
+        document = next(root.iter(_v("ClinicalDocument")), None)
+        if document is not None:
+            return header_from(document, self_presenting=True)
+    raise UnsupportedFormat("xml_not_cda")
+
+
 def read_header(source: Source) -> CdaHeader:
-    """The header of a CDA (path or bytes), parsed up to the start of the body only.
+    """The header of a CDA (path or bytes): a small one parsed whole, a large one up to the start of its body only.
 
     Raises UnsupportedFormat when the XML is unsafe (DOCTYPE, entities), malformed or not a CDA."""
+    if _size(source) <= WHOLE_PARSE_BYTES:
+        return _header_of_tree(safe_xml_parse(source).getroot())
     parser = etree.XMLPullParser(events=("start",), **hardened_parser_options())
     document = None
     self_presenting = False
@@ -317,6 +342,8 @@ def read_header(source: Source) -> CdaHeader:
                         self_presenting = etree.QName(element).namespace == XSL
                         if not self_presenting:
                             raise UnsupportedFormat("xml_not_cda")
+                    continue
+                if body[0] is None and element.tag not in _BODY_TAGS:  # most of the header: nothing to look at
                     continue
                 parent = element.getparent()
                 if parent is not None and parent.tag == _v("component") and parent.getparent() is document:

@@ -1,10 +1,11 @@
 """Sending: every feature calls these; rows are written in the caller's transaction and
 delivered by a task once it commits."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .enums import MANDATORY_KINDS, Kind, OutboundChannel, OutboundStatus
@@ -65,7 +66,8 @@ def set_preference(person, kind: str, *, email: bool, sms: bool) -> Notification
     return preference
 
 
-def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=None) -> Notification:
+def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=None,
+           occurrences: int = 1) -> Notification:
     """Tell a person that something happened: in-app always, email/SMS as they chose. The legal
     representatives of the person are told too (a child has no login of their own), and so are their
     caregivers (aidants) for news of the space (CAREGIVER_KINDS).
@@ -74,7 +76,7 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
     the person to sign in.
     """
     notification = Notification.objects.create(
-        person=recipient, about=about, kind=kind, code=code, title=title, url=url
+        person=recipient, about=about, kind=kind, code=code, title=title, url=url, occurrences=occurrences
     )
     _send_outside(recipient, kind, title)
     if about is None and recipient.pk:
@@ -84,7 +86,7 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
             represents__person=recipient, represents__status="accepted"
         ).select_related("account"):
             Notification.objects.create(person=representative, about=recipient, kind=kind, code=code, title=title,
-                                        url=url)
+                                        url=url, occurrences=occurrences)
             _send_outside(representative, kind, title)
         if kind in CAREGIVER_KINDS:  # the person's caregivers (aidants), labelled with the first name, by their choices
             from carnet.caregivers.actions import caregiver_recipients
@@ -92,9 +94,41 @@ def notify(recipient, *, kind: str, code: str, title: str, url: str = "", about=
             labelled = f"{recipient.first_name} : {title}"[:200]
             for caregiver in caregiver_recipients(recipient):
                 Notification.objects.create(person=caregiver, about=recipient, kind=kind, code=code, title=labelled,
-                                            url=url)
+                                            url=url, occurrences=occurrences)
                 _send_outside(caregiver, kind, labelled)
     return notification
+
+
+def coalesce_window():
+    """How long a burst of the same news stays one notice (CARNET_NOTICE_COALESCE_MINUTES, 30 by default)."""
+    return dt.timedelta(minutes=int(getattr(settings, "CARNET_NOTICE_COALESCE_MINUTES", 30)))
+
+
+def notify_coalesced(recipient, *, kind: str, code: str, title: str, more_title: str, count: int = 1,
+                     url: str = "") -> bool:
+    """Like `notify`, but a burst is one notice: while the recipient's last notice with this `code` is unread and
+    younger than the window, it is bumped (its count, and `title` becomes `more_title` in it and in the copies of
+    representatives and caregivers) in one UPDATE, with no new row and no new email or SMS. Otherwise a new notice
+    goes out as `notify` does (`more_title` when `count` > 1). True when a new notice was made.
+
+    Callers hold the person's row lock (the access event takes it), so two concurrent documents do not both
+    open a burst."""
+    if recipient.pk:
+        table = Notification._meta.db_table
+        since = timezone.now() - coalesce_window()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" SET "occurrences" = "occurrences" + %s, '  # noqa: S608 - our own table name
+                f'"title" = LEFT(REPLACE("title", %s, %s), 200) '
+                f'WHERE "code" = %s AND "read_at" IS NULL AND "created_at" >= %s '
+                f'AND (("person_id" = %s AND "about_id" IS NULL) OR "about_id" = %s) '
+                f'AND EXISTS (SELECT 1 FROM "{table}" h WHERE h."person_id" = %s AND h."about_id" IS NULL '
+                f'AND h."code" = %s AND h."read_at" IS NULL AND h."created_at" >= %s)',
+                [count, title, more_title, code, since, recipient.pk, recipient.pk, recipient.pk, code, since])
+            if cursor.rowcount:
+                return False
+    notify(recipient, kind=kind, code=code, title=more_title if count > 1 else title, url=url, occurrences=count)
+    return True
 
 
 def _send_outside(person, kind: str, title: str) -> None:

@@ -31,6 +31,8 @@ class Notification(models.Model):
     url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # How many events this entry stands for: a burst of documents is one notice, bumped while it is unread.
+    occurrences = models.PositiveIntegerField(default=1)
 
     objects = NotificationQuerySet.as_manager()
 

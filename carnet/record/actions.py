@@ -154,16 +154,22 @@ def add_document(
     notify: bool = True, decision: Decision | None = None, class_code: str = "", format_code: str = "",
     practice_setting_code: str = "", facility_type_code: str = "", event_codes: list[dict] | None = None,
     submission_set: SubmissionSet | None = None, xds: dict | None = None, archived: bool = False,
+    within: bool = False,
 ) -> Document:
     """File a document in a person's space. A CDA's own header fills what the caller left empty.
 
     `notify=False` when the caller sends one notice for a whole batch (an ITI-65 bundle, a DMP import run:
     `notify_documents_added`); `decision` when the caller already asked the policy outside its transaction
     (a denial must be recorded outside it). The XDS keywords are what clinical software declares (IHE MHD):
-    a declared class or format code wins over the one derived from the type or the content."""
+    a declared class or format code wins over the one derived from the type or the content.
+
+    `within=True` when the caller already holds a `vault.atomic()` block that fails whole (an ITI-65 bundle):
+    no savepoint of its own, and no look-up of `unique_id` first; a reused one is the unique constraint's
+    IntegrityError, which rolls the caller's block back (two round trips less per document). `vault.store`
+    refuses to run outside a `vault.atomic()` block, so a caller cannot forget it."""
     if decision is None:
         decision = check(actor, Action.WRITE_RECORD, person)
-    if unique_id:
+    if unique_id and not within:
         existing = Document.objects.of(person).filter(unique_id=unique_id).first()
         if existing is not None:
             return existing  # re-sent: idempotent
@@ -188,7 +194,8 @@ def add_document(
         if author is None:
             kind = AuthorKind.HOLDER if actor is None or actor.pk == person.pk else AuthorKind.REPRESENTATIVE
             author = Author(kind, actor.full_name if actor else "")
-        with vault.atomic(), (open(data, "rb") if isinstance(data, str) else nullcontext(data)) as stream:
+        with (nullcontext() if within else vault.atomic()), (
+                open(data, "rb") if isinstance(data, str) else nullcontext(data)) as stream:
             blob = vault.store(person, stream)
             preview_blob = vault.store(person, preview) if preview else None
             document = Document.objects.create(
@@ -223,12 +230,13 @@ def add_document(
 
 
 def notify_documents_added(person, count: int = 1) -> None:
-    """Tell the holder that documents arrived, never what they are: one notice per person per document, or
-    per batch when the caller adds several (`add_document(..., notify=False)` then this once)."""
-    title = (_("Un nouveau document est disponible dans votre espace.") if count == 1
-             else _("De nouveaux documents sont disponibles dans votre espace."))
-    notifications.notify(person, kind=Kind.DOCUMENTS, code="document_added", title=title,
-                         url=reverse("portal:documents"))
+    """Tell the holder that documents arrived, never what they are. A burst (a lab sending results one bundle
+    at a time, an import) is one notice and one email: while the last one is unread and recent, later documents
+    only bump it (`notifications.notify_coalesced`, one UPDATE)."""
+    notifications.notify_coalesced(
+        person, kind=Kind.DOCUMENTS, code="document_added", count=count,
+        title=_("Un nouveau document est disponible dans votre espace."),
+        more_title=_("De nouveaux documents sont disponibles dans votre espace."), url=reverse("portal:documents"))
 
 
 def _class_code(type_code: str) -> str:

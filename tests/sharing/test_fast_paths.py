@@ -136,6 +136,8 @@ def _wait_until_waiting_for_a_lock(pid: int) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_waiting_for_the_person_lock_chains_after_the_one_holding_it(family):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and pg_stat_activity: PostgreSQL")
     person = family.person(status=SpaceStatus.ACTIVE)
     record(person, actor=person, role="holder", action="first")
     first_done, second_pid, errors = threading.Event(), [], []

@@ -86,6 +86,8 @@ ACTION_LABELS = {
     "document.add": gettext_lazy("Ajout d'un document"),
     "patient.lookup": gettext_lazy("Recherche de votre espace par un professionnel (identité)"),
     "document.edit": gettext_lazy("Modification d'un document"),
+    "document.replace": gettext_lazy("Nouvelle version d'un document par son auteur"),
+    "document.update_metadata": gettext_lazy("Mise à jour des informations d'un document par son auteur"),
     "document.delete": gettext_lazy("Suppression d'un document"),
     "document.mask": gettext_lazy("Document masqué aux professionnels"),
     "document.unmask": gettext_lazy("Document rendu visible aux professionnels"),
