@@ -207,6 +207,8 @@ CARNET_PRO_OIDC_TIMEOUT_SECONDS = envint("CARNET_PRO_OIDC_TIMEOUT_SECONDS", 10)
 # Uploads: files past this size are spooled to disk by Django, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CARNET_MAX_DOCUMENT_BYTES = envint("CARNET_MAX_DOCUMENT_BYTES", 300 * 1024 * 1024)
+# A FHIR write (ITI-65/ITI-105) carries its documents in base64 inside one JSON body, read whole: capped lower.
+CARNET_FHIR_MAX_BODY_BYTES = envint("CARNET_FHIR_MAX_BODY_BYTES", 64 * 1024 * 1024)
 # Test INS (OID 1.2.250.1.213.1.4.10, used by the CI-SIS examples and test cards) match persons only where this
 # is on: demo and tests by default, never in production unless set (carnet/interop/ins.py, decision 0009-dmp-migration).
 CARNET_ACCEPT_TEST_INS = envbool("CARNET_ACCEPT_TEST_INS", "1" if (CARNET_DEMO or DEBUG or TESTING) else "0")
