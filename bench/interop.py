@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/interop.py [--bundles N] [--xdm N] [--profile FILE]     (defaults 1,000 / 500)
     .venv/bin/python bench/interop.py --quick                                      (100 / 100)
+    .venv/bin/python bench/interop.py --workers 2                                  (2 processes each side)
 
 Uses a PostgreSQL database that it drops, recreates and migrates (DATABASE_URL overrides
 postgres://postgres@127.0.0.1:5432/carnet_bench), with the real settings outside demo and test mode (as
@@ -20,6 +21,9 @@ CI-SIS sample carries a test INS. In the same run:
          authentication, body read, JSON parse, PDSm checks (value sets, SHA-1 and size), INS lookup, the policy
          for the sender and the author, format check and CDA header indexing, vault, rows, access event,
          notification, the transaction-response Bundle.
+    With --workers W (W > 1): W processes forked from this one, each with its own database connection and test
+    Client, post concurrently, each for its own person (the CDA's and the bundle's INS replaced by that person's
+    NIR); the raw side runs with the same W processes, on W other persons. --profile is ignored then.
 (b) XDM import. An IHE XDM archive of M copies of the same CDA (distinct, as above) for the same person, built
     with tests/interop/xdm_archives.py, imported with `carnet import_dmp` (call_command), then imported again
     (idempotent: nothing new).

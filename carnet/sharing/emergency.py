@@ -62,9 +62,18 @@ from .models import (
     EmergencySettings,
     Professional,
 )
-from .policy import EMERGENCY_REASONS, Action, Decision, PolicyDenied, Role, decide, emergency_settings_of
+from .policy import (
+    DENIAL_MESSAGES,
+    EMERGENCY_REASONS,
+    Action,
+    Decision,
+    PolicyDenied,
+    Role,
+    decide,
+    emergency_settings_of,
+)
 
-END_ACTION = "sharing.emergency_end"  # the access event of an early end (no policy Action: it only takes access away)
+END_ACTION = str(Action.END_EMERGENCY_ACCESS)  # the access event of an early end
 REASON_MAX_LENGTH = 500
 SEAL_PURPOSE = "emergency-reason"
 MEDECIN = "10"  # TRE_G15
@@ -125,18 +134,22 @@ def open_emergency_access(professional: Professional, person: Person, *, kind: s
 
 def end_emergency_access(professional: Professional, person: Person) -> list[EmergencyAccess]:
     """« Mettre fin à l'accès d'urgence »: the professional ends their own openings of `person`'s space still in
-    force, now rather than at their term. Only the professional's own openings are found (nobody ends someone
-    else's), so the policy has nothing to grant: ending only takes access away, and it stays possible after the
-    holder opposed or blocked them. Each end is an access event on the emergency channel (reason: the kind of
-    access ended), shown in the holder's history; nothing is notified (the opening was)."""
+    force, now rather than at their term. The policy allows it while an opening of theirs is in force (and only
+    then: nobody ends someone else's), even after the holder opposed or blocked them, since ending only takes
+    access away. Each end is an access event on the emergency channel (reason: the kind of access ended), shown
+    in the holder's history; a refusal is recorded too; nothing is notified (the opening was)."""
     if not isinstance(professional, Professional):
         raise TypeError("only a professional of the directory ends their emergency access")
+    with channels.using(channels.EMERGENCY):
+        decision = decide(professional, Action.END_EMERGENCY_ACCESS, person)
+        if not decision.allowed:  # recorded outside the transaction below, which a refusal would roll back
+            record(person, actor=professional, role=decision.role, action=END_ACTION, allowed=False,
+                   reason=decision.reason)
+            raise EmergencyError(DENIAL_MESSAGES[decision.reason], code="not_in_force")
     with channels.using(channels.EMERGENCY), transaction.atomic():
         now = timezone.now()
         openings = list(EmergencyAccess.objects.select_for_update().filter(
             person=person, professional=professional, opened_at__lte=now, expires_at__gt=now).order_by("pk"))
-        if not openings:
-            raise EmergencyError(_("Vous n'avez pas d'accès en urgence en cours à ce dossier."), code="not_in_force")
         for opening in openings:
             opening.expires_at = now
             opening.save(update_fields=["expires_at"])

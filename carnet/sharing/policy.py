@@ -35,6 +35,7 @@ class Action(StrEnum):
     EMERGENCY_ACCESS = "sharing.emergency"  # open a space in an emergency (target: an emergency.EmergencyRequest)
     BLOCK_ON_BEHALF = "sharing.block_on_behalf"  # the administrateur de santé blocks/unblocks for the holder
     RELEASE_TO_HOLDER = "document.release"  # the author shows a held result to the holder (target: the Document)
+    END_EMERGENCY_ACCESS = "sharing.emergency_end"  # end one's own emergency opening before its term
 
 
 class Role(StrEnum):
@@ -88,11 +89,13 @@ DENIAL_MESSAGES = {
     "not_health_administrator": _("Seul l'administrateur de santé du titulaire peut bloquer un professionnel "
                                   "pour lui."),
     "not_author": _("Seul l'auteur de ce document peut le rendre visible au titulaire."),
+    "no_emergency_access": _("Vous n'avez pas d'accès en urgence en cours à ce dossier."),
 }
 # Why a professional reads during an emergency access, by its kind (EmergencyAccess.kind).
 EMERGENCY_REASONS = {"samu": "samu", "break_glass": "emergency"}
 # Actions only a professional of the directory may ask for.
-PROFESSIONAL_ONLY = {Action.EMERGENCY_ACCESS, Action.BLOCK_ON_BEHALF, Action.RELEASE_TO_HOLDER}
+PROFESSIONAL_ONLY = {Action.EMERGENCY_ACCESS, Action.BLOCK_ON_BEHALF, Action.RELEASE_TO_HOLDER,
+                     Action.END_EMERGENCY_ACCESS}
 # Roles on the holder's list that see masked documents.
 SEES_MASKED = {"medecin_traitant", "administrateur_sante"}
 
@@ -170,9 +173,10 @@ def _decide_professional(professional, action: Action, target) -> Decision:
     chose to show masked documents in an emergency (author, médecin traitant and administrateur de santé read
     it anyway). An expired opening grants nothing.
 
-    The administrateur de santé may block and unblock professionals for the holder (BLOCK_ON_BEHALF, nothing
-    else of MANAGE_SHARING); the author of a document held for an announcement consultation may release it to
-    the holder (RELEASE_TO_HOLDER)."""
+    A professional may end their own emergency opening early (END_EMERGENCY_ACCESS) while it is in force,
+    whatever happened since. The administrateur de santé may block and unblock professionals for the holder
+    (BLOCK_ON_BEHALF, nothing else of MANAGE_SHARING); the author of a document held for an announcement
+    consultation may release it to the holder (RELEASE_TO_HOLDER)."""
     from carnet.record.models import Document
 
     from . import habilitation
@@ -187,6 +191,13 @@ def _decide_professional(professional, action: Action, target) -> Decision:
         return Decision(False, "professional_not_allowed", Role.PROFESSIONAL)
     if action == Action.RELEASE_TO_HOLDER and document is None:
         return Decision(False, "professional_not_allowed", Role.PROFESSIONAL)
+    if action == Action.END_EMERGENCY_ACCESS:
+        # Ending only takes access away: allowed whenever the professional's own opening is in force, even after
+        # a block, a closure or the end of their registration (nothing is read).
+        opening = emergency_in_force(person, professional) if document is None and request is None else None
+        if opening is None:
+            return Decision(False, "no_emergency_access", Role.PROFESSIONAL)
+        return Decision(True, EMERGENCY_REASONS[opening.kind], Role.PROFESSIONAL)
     if not professional.active:
         return Decision(False, "inactive_professional", Role.PROFESSIONAL)
     if person.status not in OPEN_STATUSES:

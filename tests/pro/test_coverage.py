@@ -23,10 +23,6 @@ pytestmark = pytest.mark.django_db
 # Pro pages that touch no person's data: the search form, and the search itself (the identity check answers
 # "found" by a redirect to the patient's page, which asks the policy, or one "not found" for everything else).
 NO_PERSON_DATA = {"/pro/", "/pro/patients/recherche/"}
-# Routes that only take the professional's own access away, read nothing and record their own access event:
-# « Mettre fin à l'accès d'urgence » (sharing.emergency.end_emergency_access; the policy has no action for it,
-# and must not refuse it to a professional blocked or opposed since the opening).
-TAKES_ACCESS_AWAY = ("/urgence/fin/",)
 SIGN_IN = ("/pro/connexion/", "/pro/deconnexion/")
 
 
@@ -49,7 +45,7 @@ def test_every_pro_view_with_person_data_asks_the_policy(client, doctor, patient
         if not route.startswith("pro/"):
             continue
         path = "/" + re.sub(r"<uuid:\w+>", str(document.uuid), re.sub(r"<str:handle>", handle, route))
-        if path in NO_PERSON_DATA or path.startswith(SIGN_IN) or path.endswith(TAKES_ACCESS_AWAY):
+        if path in NO_PERSON_DATA or path.startswith(SIGN_IN):
             continue
         for method in ("get", "post"):
             calls.clear()

@@ -41,7 +41,12 @@ def end(client, url, *, page=None):
 
 
 def ends(person):
-    return list(AccessEvent.objects.filter(person=person, action="sharing.emergency_end").order_by("sequence"))
+    return list(AccessEvent.objects.filter(person=person, action="sharing.emergency_end", allowed=True)
+                .order_by("sequence"))
+
+
+def refused_ends(person):
+    return list(AccessEvent.objects.filter(person=person, action="sharing.emergency_end", allowed=False))
 
 
 def test_the_professional_ends_their_emergency_access_early(csrf_client, doctor, holder):
@@ -80,6 +85,8 @@ def test_ending_without_an_access_in_force_changes_nothing(csrf_client, doctor, 
     assert response.status_code == 302
     assert "Vous n'avez pas d'accès en urgence en cours à ce dossier." in text(csrf_client.get(url))
     assert not ends(holder.person)
+    [refusal] = refused_ends(holder.person)  # a denial is an access event the holder sees
+    assert (refusal.professional, refusal.reason) == (doctor, "no_emergency_access")
 
 
 def test_another_professional_cannot_end_someone_elses_emergency_access(csrf_client, doctor, holder):
@@ -93,6 +100,7 @@ def test_another_professional_cannot_end_someone_elses_emergency_access(csrf_cli
     assert end(other, other_url).status_code == 302
     assert emergency_in_force(patient, doctor) is not None  # still open for the one who opened it
     assert not ends(patient)
+    assert [e.professional for e in refused_ends(patient)] == [colleague]
 
 
 def test_a_professional_blocked_during_the_access_can_still_end_it(csrf_client, doctor, holder):

@@ -146,6 +146,7 @@ REASON_LABELS = {
     "not_health_administrator": gettext_lazy("N'est pas votre administrateur de santé"),
     "administrateur_sante": gettext_lazy("Administrateur de santé"),
     "not_author": gettext_lazy("N'est pas l'auteur du document"),
+    "no_emergency_access": gettext_lazy("Aucun accès en urgence en cours"),
 }
 # What an export of the history is recorded as (the event's subject), and how the history shows it.
 EXPORT_SUBJECTS = {
