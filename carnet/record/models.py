@@ -102,6 +102,8 @@ class Document(models.Model):
             models.Index(fields=["person", "status", "-created_at"], name="document_person_list"),
             models.Index(fields=["person", "category"], name="document_person_category"),
             models.Index(fields=["person", "type_code"], name="document_person_type"),
+            # PDSm conditional update (PATCH DocumentReference?identifier=...) finds a document by uniqueId alone
+            models.Index(fields=["unique_id"], name="document_unique_id", condition=~Q(unique_id="")),
         ]
         constraints = [
             models.UniqueConstraint(
