@@ -281,6 +281,8 @@ CARNET_ANNOUNCEMENT_REMINDER_DAYS = envint("CARNET_ANNOUNCEMENT_REMINDER_DAYS", 
 CARNET_ANNOUNCEMENT_RELEASE_DAYS = envint("CARNET_ANNOUNCEMENT_RELEASE_DAYS", 30)
 # How long a holder's export (extraire ses données) stays downloadable before the daily purge deletes it.
 CARNET_EXPORT_DAYS = envint("CARNET_EXPORT_DAYS", 7)
+# Documents arriving while the holder has not read the last "new document" notice join it (one email per burst).
+CARNET_NOTICE_COALESCE_MINUTES = envint("CARNET_NOTICE_COALESCE_MINUTES", 30)
 # How long an emergency access (bris de glace, SAMU régulateur) lasts once opened: short, since opening again is
 # one stated reason away and every opening is traced and notified (carnet/sharing/emergency.py says why 4 hours).
 CARNET_EMERGENCY_ACCESS_HOURS = envint("CARNET_EMERGENCY_ACCESS_HOURS", 4)

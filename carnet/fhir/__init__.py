@@ -3,7 +3,7 @@ representatives, and for professionals (clinical software with a professional be
 holder's sharing policy (SMART apps come with the catalogue issue); and the IHE MHD / ANS PDSm writes of
 clinical software (`write.py`, `publish.py`, `patch.py`, rules in `carnet.interop.mhd`):
 - ITI-65 `POST /fhir/` (transaction Bundle: one SubmissionSet List, DocumentReferences, Binaries; Folders are
-  refused), ITI-105 `POST /fhir/DocumentReference` (content inline): PDSm metadata checked against the CI-SIS value
+  kept), ITI-105 `POST /fhir/DocumentReference` (content inline): PDSm metadata checked against the CI-SIS value
   sets (J07 type, TRE_A03 class, J10 format, J02, J04, J08), bytes against the declared size and SHA-1, the patient
   by INS; all or nothing; the same uniqueIds again = the same answer, nothing new (a uniqueId reused for other
   content: 409); `relatesTo` replaces (author only) supersedes the old version; bodies over
@@ -12,7 +12,8 @@ clinical software (`write.py`, `publish.py`, `patch.py`, rules in `carnet.intero
 - PDSm metadata update: JSON Patch (`PATCH /fhir/DocumentReference/<id>` or `?identifier=`) on status,
   securityLabel (MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX, N) and PDSm_isArchived only (else
   405), by the document's author, each a new version;
-- ITI-66 `GET /fhir/List`: the SubmissionSets with at least one document the caller may read (`lists.py`).
+- ITI-66 `GET /fhir/List`: the SubmissionSets and Folders with at least one document the caller may read
+  (`lists.py`).
 Refusals of these writes carry their reason code in `issue.details.coding` like policy denials (e.g.
 `unknown_author`, `not_author`, `hash_mismatch`, `size_mismatch`, `mime_mismatch`, `unknown_type`,
 `patient_mismatch`, `duplicate_unique_id`).

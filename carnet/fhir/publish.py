@@ -36,6 +36,7 @@ from carnet.sharing.models import Professional
 from carnet.sharing.policy import Action, Decision, PolicyDenied, Role, decide
 from carnet.vault import services as vault
 
+from . import folders
 from .params import instant, parse_uuid
 
 SPACE_NOT_OPEN = "space_not_open"
@@ -254,6 +255,7 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
         _check_media_type(info)
     replaced = [_replaced(actor, person, info) for info in submission.documents]
     listed = submission.submission_set
+    folder_entries = folders.prepare(actor, person, submission) if submission.folders else {}
     try:
         with vault.atomic():
             submission_set = SubmissionSet.objects.create(
@@ -262,6 +264,8 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
                 submitted_at=_submitted_at(listed.date), metadata=listed.metadata)
             documents = [_file(actor, person, decision, info, old, submission_set)
                          for info, old in zip(submission.documents, replaced, strict=True)]
+            if submission.folders:  # XDS Folders, in the same transaction
+                folders.store(actor, person, submission, documents, folder_entries)
             announced = sum(1 for d in documents if not d.invisible_to_holder)
             if announced:  # a result held for an announcement consultation is not announced (as the pro portal)
                 actions.notify_documents_added(person, announced)
@@ -317,6 +321,9 @@ def transaction_response(filed: Filed, submission: Submission, base: str) -> dic
         if kind == "List":
             stored = filed.submission_set
             entries.append(entry(f"List/{stored.uuid}", 1, stored.submitted_at))
+        elif kind == "Folder":
+            folder = folders.response_of(filed.submission_set.person_id, submission.folders[index].unique_id)
+            entries.append(entry(f"List/{folder.uuid}", folder.version, folder.updated_at))
         else:
             document = filed.documents[index]
             entries.append(entry(f"{kind}/{document.uuid}", document.version, document.created_at))

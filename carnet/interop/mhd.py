@@ -20,12 +20,15 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from . import terminology
 from .ins import INS_OIDS
+
+if TYPE_CHECKING:
+    from .mhd_folders import FolderInfo
 
 INS_SYSTEMS = {f"urn:oid:{oid}" for oid in INS_OIDS}
 RPPS_SYSTEMS = {"urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr"}
@@ -178,6 +181,7 @@ class Submission:
     documents: list[DocumentInfo]
     order: list[tuple[str, int]]
     patient: PatientRef
+    folders: list[FolderInfo] = field(default_factory=list)  # XDS Folders (mhd_folders), in request order
 
 
 # --- small readers -----------------------------------------------------------------------------------
@@ -638,6 +642,7 @@ def parse_transaction(bundle: Any) -> Submission:
     entries = _list(bundle.get("entry"), "Bundle.entry")
     resources: dict[str, dict[str, Any]] = {}
     typed: list[tuple[str, str, dict[str, Any], str]] = []  # (type, fullUrl, resource, where)
+    puts: set[str] = set()  # fullUrls of Folder Lists sent with PUT (an update)
     for i, entry in enumerate(entries):
         where = f"Bundle.entry[{i}]"
         entry = _obj(entry, where)
@@ -647,10 +652,13 @@ def parse_transaction(bundle: Any) -> Submission:
             raise MhdError(_("Ressource non prise en charge dans un lot (List, DocumentReference, Binary)."),
                            expression=f"{where}.resource", code="not-supported")
         request = _obj(entry.get("request"), f"{where}.request")
-        if request.get("method") != "POST":
+        if request.get("method") != "POST" and not (request.get("method") == "PUT" and kind == "List"
+                                                    and _is_kind(resource, "folder")):  # MHD: a Folder may be updated
             raise MhdError(_("Chaque entrée est une création (request.method = POST)."),
                            expression=f"{where}.request.method", code="not-supported")
         full_url = _str(entry, "fullUrl", f"{where}.fullUrl", limit=300)
+        if request.get("method") == "PUT":
+            puts.add(full_url)
         if full_url in resources:
             raise MhdError(_("fullUrl en double dans le lot."), expression=f"{where}.fullUrl", code="duplicate",
                            status=400)
@@ -669,14 +677,19 @@ def parse_transaction(bundle: Any) -> Submission:
                 binaries.setdefault(f"Binary/{resource['id']}", binaries[full_url])
                 aliases.setdefault(f"Binary/{resource['id']}", full_url)
     submission_sets: list[SubmissionInfo] = []
+    folders: list[FolderInfo] = []
     documents: list[DocumentInfo] = []
     order: list[tuple[str, int]] = []
     used: set[str] = set()
     for kind, full_url, resource, where in typed:
         if kind == "List":
             if _is_kind(resource, "folder"):
-                raise MhdError(_("Les classeurs (Folder) ne sont pas pris en charge."), code="not-supported",
-                               expression=f"{where}.resource.code")
+                from .mhd_folders import folder_info
+
+                order.append(("Folder", len(folders)))
+                folders.append(folder_info(resource, f"{where}.resource", resolver, full_url,
+                                           "PUT" if full_url in puts else "POST"))
+                continue
             if not _is_kind(resource, "submissionset"):
                 raise MhdError(_("Une List doit être un lot de soumission (code submissionset)."),
                                expression=f"{where}.resource.code", code="code-invalid")
@@ -710,7 +723,15 @@ def parse_transaction(bundle: Any) -> Submission:
         if not _same_patient(patient, document.patient):
             raise MhdError(_("Les documents et le lot de soumission doivent concerner le même patient."),
                            expression="DocumentReference.subject", code="business-rule", reason="patient_mismatch")
-    submission = Submission(submission_sets[0], documents, order, patient)
+    if folders:
+        from .mhd_folders import link
+
+        for folder in folders:
+            if not _same_patient(patient, folder.patient):
+                raise MhdError(_("Les classeurs et le lot de soumission doivent concerner le même patient."),
+                               expression="List.subject", code="business-rule", reason="patient_mismatch")
+        link(folders, documents, resources)
+    submission = Submission(submission_sets[0], documents, order, patient, folders)
     owner = {d.binary_full_url: j for j, d in enumerate(documents)}
     binary_urls = iter([u for k, u, _r, _w in typed if k == "Binary"])
     for position, (kind, _index) in enumerate(order):

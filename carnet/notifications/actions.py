@@ -106,20 +106,21 @@ def coalesce_window():
 
 def notify_coalesced(recipient, *, kind: str, code: str, title: str, more_title: str, count: int = 1,
                      url: str = "") -> bool:
-    """Like `notify`, but a burst is one notice: while the recipient's last notice with this `code` is unread and
-    younger than the window, it is bumped (its count, and `title` becomes `more_title` in it and in the copies of
+    """Like `notify`, but a burst is one notice: while the recipient has an unread notice with this `code` younger
+    than the window, it is bumped (its count, and `title` becomes `more_title` in it and in the copies of
     representatives and caregivers) in one UPDATE, with no new row and no new email or SMS. Otherwise a new notice
     goes out as `notify` does (`more_title` when `count` > 1). True when a new notice was made.
 
-    Callers hold the person's row lock (the access event takes it), so two concurrent documents do not both
-    open a burst."""
+    A caller that files documents in the same transaction holds the person's row lock (the access event takes it),
+    so two concurrent documents do not both open a burst; elsewhere two racing first documents may each open one
+    (two notices: nothing lost). Plain SQL that SQLite runs too (SUBSTR, REPLACE)."""
     if recipient.pk:
         table = Notification._meta.db_table
         since = timezone.now() - coalesce_window()
         with connection.cursor() as cursor:
             cursor.execute(
                 f'UPDATE "{table}" SET "occurrences" = "occurrences" + %s, '  # noqa: S608 - our own table name
-                f'"title" = LEFT(REPLACE("title", %s, %s), 200) '
+                f'"title" = SUBSTR(REPLACE("title", %s, %s), 1, 200) '
                 f'WHERE "code" = %s AND "read_at" IS NULL AND "created_at" >= %s '
                 f'AND (("person_id" = %s AND "about_id" IS NULL) OR "about_id" = %s) '
                 f'AND EXISTS (SELECT 1 FROM "{table}" h WHERE h."person_id" = %s AND h."about_id" IS NULL '

@@ -143,6 +143,34 @@ class SubmissionSet(models.Model):
         return f"submission set {self.uuid}"
 
 
+class XdsFolder(models.Model):
+    """An XDS Folder (a FHIR List with code `folder`, IHE MHD ITI-65/66): documents grouped under one theme
+    by clinical software. Unlike a SubmissionSet it grows across submissions, so membership is many-to-many;
+    `unique_id` names it for later submissions; `codes` are its XDS codeList (MHD designationType). Not the
+    holder's own `Folder` ("dossier")."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+")
+    unique_id = models.CharField(max_length=128)
+    title = models.CharField(max_length=255, blank=True)
+    codes = models.JSONField(default=list, blank=True)  # [{"system", "code", "display"}]
+    status = models.CharField(max_length=16, default="current")
+    author_identifier = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)  # XDS lastUpdateTime: set when documents are added
+    version = models.PositiveIntegerField(default=1)
+    metadata = models.JSONField(default=dict, blank=True)
+    documents = models.ManyToManyField(Document, related_name="xds_folders", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "unique_id"], name="xds_folder_person_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"xds folder {self.uuid}"
+
+
 class DocumentMark(models.Model):
     """Per reader: opened (read/unread) and pinned."""
 

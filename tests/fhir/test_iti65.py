@@ -363,14 +363,16 @@ def test_without_a_token_it_is_a_401(holder):
     assert stored() == before
 
 
-def test_folders_are_refused_as_not_supported(software, holder):
-    """List_folder.fsh: Carnet does not keep folders; a bundle carrying one is refused, not half-filed."""
+def test_a_folder_without_unique_id_is_refused_not_half_filed(software, holder):
+    """List_folder.fsh: folders are kept (tests/fhir/test_folders.py), but one with no uniqueId is refused and
+    nothing of the bundle is filed."""
     body = pdsm.cda_bundle()
     folder = copy.deepcopy(body["entry"][0])
     folder["fullUrl"] = "urn:uuid:folder-1"
     folder["resource"]["code"]["coding"][0]["code"] = "folder"
+    folder["resource"].pop("identifier")
     body["entry"].append(folder)
-    _refused(software, body, 422, expression="code")
+    _refused(software, body, 422, expression="identifier")
 
 
 def test_the_published_comprehensive_example_is_refused_for_each_of_its_defects_then_accepted(software, holder):

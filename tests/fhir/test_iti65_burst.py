@@ -142,3 +142,23 @@ def test_the_holders_masking_choice_read_with_the_person_still_applies(software,
     set_confidentiality_defaults(holder, holder, new_documents_masked=masked, care_history_masked=False)
     send(software, 1)
     assert Document.objects.get(person=holder, unique_id="1.2.250.1.999.90.1").masked_to_professionals is masked
+
+
+def test_a_bundle_naming_our_patient_id_gets_the_masking_choice_too(software, holder):
+    """The rarer look-up by our own Patient id (`Patient/<uuid>`) reads the choice through the ORM."""
+    from carnet.record.actions import set_confidentiality_defaults
+
+    set_confidentiality_defaults(holder, holder, new_documents_masked=True, care_history_masked=False)
+    content = pdsm.TROD_CDA.read_bytes()
+    reference = pdsm.document_reference(content, unique_id="1.2.250.1.999.92.1")
+    sent = pdsm.bundle([(reference, content)], unique_id="urn:oid:1.2.250.1.999.93")
+    for entry in sent["entry"]:
+        resource = entry["resource"]
+        for key in ("subject", "sourcePatientInfo"):
+            if key in resource:
+                resource[key] = {"reference": f"Patient/{holder.uuid}"}
+        if "context" in resource and "sourcePatientInfo" in resource["context"]:
+            resource["context"]["sourcePatientInfo"] = {"reference": f"Patient/{holder.uuid}"}
+    response = software.post("/fhir/", sent)
+    assert response.status_code == 200, response.data
+    assert Document.objects.get(person=holder, unique_id="1.2.250.1.999.92.1").masked_to_professionals is True
