@@ -9,6 +9,8 @@ documents; adding is a set union, so a re-sent bundle changes nothing. A replaci
 the document it replaces (XDS rule). The folder's own metadata (title, codes) is kept as first filed.
 """
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,7 +46,8 @@ def prepare(actor: Professional, person: Person, submission: Submission) -> dict
         if folder.update and not XdsFolder.objects.filter(person=person, unique_id=folder.unique_id).exists():
             raise _folder_not_found()
         wanted = [parse_uuid(i) for i in folder.stored_ids]
-        documents = list(documents_for_professional(actor, person).filter(uuid__in=[w for w in wanted if w]))
+        documents = list(documents_for_professional(actor, person).filter(
+            uuid__in=[w for w in wanted if w])) if wanted else []
         if len(documents) != len(wanted):
             record(person, actor=actor, role=Role.PROFESSIONAL, action=FOLDER_ADD, allowed=False,
                    reason="folder_entry_not_found")
@@ -81,11 +84,11 @@ def store(actor: Professional, person: Person, submission: Submission, documents
                 existing.updated_at, existing.version = now, existing.version + 1
                 existing.save(update_fields=["updated_at", "version"])
         stored.append(existing)
-    _follow_replacements(documents, now)
+    follow_replacements(documents, now)
     return stored
 
 
-def _follow_replacements(documents: list[Document], now) -> None:
+def follow_replacements(documents: list[Document], now: dt.datetime) -> None:
     """A new version joins every folder of the version it replaces."""
     replacing = {d.replaces_id: d for d in documents if d.replaces_id}
     if not replacing:

@@ -264,7 +264,7 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
                 submitted_at=_submitted_at(listed.date), metadata=listed.metadata)
             documents = [_file(actor, person, decision, info, old, submission_set)
                          for info, old in zip(submission.documents, replaced, strict=True)]
-            if submission.folders:  # XDS Folders, in the same transaction
+            if submission.folders or any(d.replaces_id for d in documents):  # XDS Folders, same transaction
                 folders.store(actor, person, submission, documents, folder_entries)
             announced = sum(1 for d in documents if not d.invisible_to_holder)
             if announced:  # a result held for an announcement consultation is not announced (as the pro portal)
@@ -293,6 +293,8 @@ def publish(actor: Professional | Person, info: DocumentInfo) -> tuple[Document,
     try:
         with vault.atomic():
             document = _file(actor, person, decision, info, old, None)
+            if old is not None:  # the new version joins the XDS Folders of the old one
+                folders.follow_replacements([document], timezone.now())
             if not document.invisible_to_holder:
                 actions.notify_documents_added(person, 1)
     except IntegrityError:
