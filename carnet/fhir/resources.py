@@ -249,8 +249,11 @@ class PatientHandler(Handler):
         if not decision.allowed and decision.reason != "not_active":
             raise PolicyDenied(decision)  # blocked, inactive professional: a 403 with the reason
         if traits is not None or decide(professional, Action.READ_RECORD, person):
-            return 1, [mapping.patient(person)]
-        return 1, [mapping.patient_status(person)]
+            answer = mapping.patient(person)
+        else:
+            answer = mapping.patient_status(person)
+        answer["active"] = decision.allowed  # open to filing: an active space, or one created and not yet activated
+        return 1, [answer]
 
     @staticmethod
     def _candidates(ctx: Context) -> list[Person]:

@@ -58,6 +58,9 @@ class Decision:
 
 
 OPEN_STATUSES = {SpaceStatus.ACTIVE}
+# Where professionals may already file documents: a space created after the opposition window, not yet activated
+# (DESIGN.md §2: "professionals may add; the holder sees it once active"). Reading still needs ACTIVE.
+FILING_STATUSES = {SpaceStatus.ACTIVE, SpaceStatus.CREATED}
 # What a representative may do for the person they represent.
 REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD,
                           Action.MANAGE_SHARING, Action.WRITE_WISHES, Action.DELETE_RECORD, Action.EXPORT_SPACE}
@@ -156,7 +159,8 @@ def _decide_professional(professional, action: Action, target) -> Decision:
     documents; reading needs the holder's authorisation (direct, through a care team or an establishment);
     each document also needs the habilitation matrix's yes for the profession, and a masked document is
     for its author, the médecin traitant and the administrateur de santé only. Writing needs no
-    authorisation (a professional may file a document without being able to read the space).
+    authorisation (a professional may file a document without being able to read the space), and is possible
+    from the end of the opposition window (CREATED: the holder sees it once they activate their space).
 
     Care teams and establishments: being a member of a team, or practising at an establishment, never opens a
     space by itself; only the holder's authorisation of that team or establishment (or of the professional) does
@@ -200,7 +204,7 @@ def _decide_professional(professional, action: Action, target) -> Decision:
         return Decision(True, EMERGENCY_REASONS[opening.kind], Role.PROFESSIONAL)
     if not professional.active:
         return Decision(False, "inactive_professional", Role.PROFESSIONAL)
-    if person.status not in OPEN_STATUSES:
+    if person.status not in OPEN_STATUSES and not (action == Action.WRITE_RECORD and person.status in FILING_STATUSES):
         return Decision(False, "not_active", Role.PROFESSIONAL)
     if document is not None:
         if document.status == "deleted":

@@ -256,6 +256,17 @@ def test_an_unknown_ins_and_a_space_not_open_get_the_same_answer(software, famil
     _refused(software, pdsm.cda_bundle(), 422, why="space_not_open")
 
 
+def test_a_space_created_but_not_yet_activated_receives_documents(software, family):
+    """After the opposition window (CREATED) professionals may already file; the holder sees it once active
+    (DESIGN.md §2). Only the window itself (NOTIFIED), an opposition or a closure refuse (test above)."""
+    created = family.person(status=SpaceStatus.CREATED, nir=SAMPLE_INS)
+    response = software.post("/fhir/", pdsm.cda_bundle())
+    assert response.status_code == 200, response.data
+    [document] = Document.objects.filter(person=created)
+    assert document.status == DocumentStatus.CURRENT
+    assert AccessEvent.objects.filter(person=created, allowed=True, professional__isnull=False).exists()
+
+
 def test_an_ins_with_a_broken_control_key_is_refused(software, holder):
     _refused(software, pdsm.cda_bundle(ins="279035121518988"), 422, why="ins_invalid")
 

@@ -59,8 +59,18 @@ def test_an_open_space_answers_active_with_the_ins_only_and_is_traced(family):
     assert lookups(person, dr) == [("patient.lookup", True, "care_writer", "lookup:Patient")]
 
 
-@pytest.mark.parametrize("status", [SpaceStatus.NOTIFIED, SpaceStatus.CREATED, SpaceStatus.ARCHIVED,
-                                    SpaceStatus.DESTROYED])
+def test_a_space_created_but_not_yet_activated_is_open_to_filing(family):
+    """CREATED (the opposition window is over, the holder has not activated yet): professionals may file, so the
+    check answers `active: true`, as it answers the filing question (decision 0011)."""
+    person = family.person(status=SpaceStatus.CREATED)
+    dr = pro()
+    bundle = lookup(client_of(dr), person.nir)
+    assert bundle["total"] == 1
+    assert bundle["entry"][0]["resource"]["active"] is True
+    assert lookups(person, dr) == [("patient.lookup", True, "care_writer", "lookup:Patient")]
+
+
+@pytest.mark.parametrize("status", [SpaceStatus.NOTIFIED, SpaceStatus.ARCHIVED, SpaceStatus.DESTROYED])
 def test_a_space_that_is_not_open_looks_like_an_unknown_ins_to_a_stranger_but_is_traced(family, status):
     person = family.person(status=status)
     dr = pro()
