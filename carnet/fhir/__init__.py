@@ -25,6 +25,7 @@ Choices a client relies on (also in GET /fhir/metadata):
   `context.period.start` (the `period` search); statuses current/superseded, deleted never returned;
 - no `attachment.hash` (R4 wants SHA-1, we keep SHA-256): the SHA-256 hex is in an attachment extension;
 - strict search by default (unknown parameter = 400), `Prefer: handling=lenient` to ignore;
+- every search also as `POST <Type>/_search` with a form body, so that an INS or identity traits stay out of URLs;
 - JSON only: `_format=json` or Accept application/fhir+json / application/json; XML is a 406.
 
 Professionals (issue 4: "denials are explicit — 403 with a reason code for professionals, 404 for anything

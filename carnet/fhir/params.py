@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,11 +189,14 @@ def _positive(name: str, raw: str, minimum: int) -> int:
     return value
 
 
-def parse_search(request: HttpRequest, resource_type: str, supported: set[str]) -> Search:
+def parse_search(request: HttpRequest, resource_type: str, supported: set[str], params: QueryDict | None = None
+                 ) -> Search:
+    """The search asked in the query string, or in `params` (a POST `_search`: query string and form body)."""
     search = Search(resource_type)
     is_lenient = lenient(request)
-    for name in request.GET:
-        values = [v for v in request.GET.getlist(name) if v.strip()]
+    params = request.GET if params is None else params
+    for name in params:
+        values = [v for v in params.getlist(name) if v.strip()]
         if name in CONTROL:
             value = values[-1] if values else ""
             if name == "_count" and value:

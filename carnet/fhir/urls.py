@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)/?$",
             write.by_method(views.search, {"POST": write.create, "PATCH": write.update_metadata}, WRITABLE),
             name="search"),
+    re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)/_search/?$", views.search_post, name="search_post"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)/(?P<resource_id>[A-Za-z0-9\-.]{1,64})/?$",
             write.by_method(views.read, {"PATCH": write.update_metadata}, WRITABLE), name="read"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),

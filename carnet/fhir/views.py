@@ -10,7 +10,7 @@ import functools
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -44,7 +44,8 @@ def denial(denied: PolicyDenied) -> FhirError:
     return forbidden(decision.reason, denied.message)
 
 
-def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+def fhir_view(view: Callable[..., HttpResponseBase], methods: tuple[str, ...] = ALLOWED_METHODS
+              ) -> Callable[..., HttpResponseBase]:
     """Method check, then the view; every failure becomes an OperationOutcome with its status. These views only
     read (GET, HEAD; writes never come here, see write.py): the policy's lookups of blocks, authorisations and
     roles are remembered for the request (`policy.remembering`), so a search decided on the space does not ask
@@ -52,9 +53,9 @@ def fhir_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         try:
-            if request.method not in ALLOWED_METHODS:
+            if request.method not in methods:
                 raise FhirError(405, "not-supported", _("Méthode non prise en charge : seule la lecture (GET) "
-                                                        "est proposée."), headers={"Allow": ", ".join(ALLOWED_METHODS)})
+                                                        "est proposée."), headers={"Allow": ", ".join(methods)})
             with remembering():  # read-only: each policy question about a (person, professional) asked once
                 return view(request, *args, **kwargs)
         except FhirError as error:
@@ -92,13 +93,32 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 @fhir_view
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    return _search(request, resource_type, request.GET)
+
+
+def _search_post(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """`POST <Type>/_search` (FHIR R4 §3.1.1.5.7): the same search, with its parameters in a form body as well as
+    the query string, so that an INS or identity traits need not travel in a URL (DESIGN.md §4)."""
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise FhirError(415, "not-supported", _("Type de contenu non pris en charge : %(types)s attendu.")
+                        % {"types": "application/x-www-form-urlencoded"})
+    params = request.GET.copy()
+    for name, values in request.POST.lists():
+        params.setlist(name, params.getlist(name) + values)
+    return _search(request, resource_type, params)
+
+
+search_post = fhir_view(_search_post, methods=("POST",))
+
+
+def _search(request: HttpRequest, resource_type: str, params: QueryDict) -> HttpResponse:
     handler = _handler(resource_type)
     negotiate(request)
     actor = authenticate(request)
     if "search-type" not in handler.interactions:
         raise FhirError(400, "not-supported", _("La recherche n'est pas proposée sur %(type)s.")
                         % {"type": handler.type})
-    wanted = parse_search(request, handler.type, set(handler.params))
+    wanted = parse_search(request, handler.type, set(handler.params), params)
     base = _base(request)
     total, resources = handler.search(Context(request, actor, base), wanted)
     return fhir_response(searchset(wanted, base, total, resources), pretty=wanted.pretty)

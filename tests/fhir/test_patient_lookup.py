@@ -4,6 +4,7 @@ relationship with the space learns "open" or nothing (an unknown INS and a space
 empty answer); every lookup that names a person is an access event on their space, denials included."""
 
 import itertools
+from urllib.parse import urlencode
 
 import pytest
 
@@ -155,3 +156,29 @@ def test_the_holder_finds_themself_by_ins_and_no_one_else(family, client_for):
     [patient] = patients(lookup(client, account.person.nir))
     assert patient["id"] == str(account.person.uuid)
     assert lookup(client, other.nir)["total"] == 0
+
+
+def test_the_same_lookup_by_post_search_keeps_the_ins_out_of_the_url(family):
+    """`POST /fhir/Patient/_search` with a form body (FHIR R4 §3.1.1.5.7): the same answer and the same trace as the
+    GET, with the INS in the body only (DESIGN.md §4: no NIR in a URL)."""
+    person = family.holder().person
+    dr = pro()
+    client = client_of(dr)
+    by_get = lookup(client, person.nir)
+    body = urlencode({"identifier": f"{mapping.INS_SYSTEM}|{person.nir}"})
+    response = client.client.post("/fhir/Patient/_search", body, content_type="application/x-www-form-urlencoded",
+                                  headers=client._headers(None))
+    assert response.status_code == 200, response.content
+    by_post = fhir_json(response)
+    assert patients(by_post) == patients(by_get) and by_post["total"] == 1
+    assert lookups(person, dr) == [("patient.lookup", True, "care_writer", "lookup:Patient")] * 2
+
+
+def test_post_search_wants_a_form_body_and_only_post(family):
+    person = family.holder().person
+    client = client_of(pro())
+    as_json = client.post("/fhir/Patient/_search", {"identifier": f"{mapping.INS_SYSTEM}|{person.nir}"})
+    assert as_json.status_code == 415 and fhir_json(as_json)["resourceType"] == "OperationOutcome"
+    assert client.get("/fhir/Patient/_search").status_code == 405
+    unknown = client.client.post("/fhir/Patient/_search", {"colour": "blue"}, headers=client._headers(None))
+    assert unknown.status_code == 400 and fhir_json(unknown)["issue"][0]["expression"] == ["colour"]
