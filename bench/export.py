@@ -20,7 +20,6 @@ large size no more than 1.25 x the small one (streaming: memory does not grow wi
 """
 
 import argparse
-import base64
 import json
 import os
 import platform
@@ -34,39 +33,14 @@ import zipfile
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record as base  # noqa: E402 - bench/record.py: settings, database and output helpers
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/carnet_bench_export"
 SAMPLE = PROJECT.parent / "shared" / "samples" / "cda" / "ci-sis-2.41" / "VAC-NOTE_2021.01.xml"
 TARGET_SECONDS = 60.0
 TARGET_MEMORY_RATIO = 1.25
-
-
-def step(text: str) -> None:
-    print(f"... {text}", file=sys.stderr, flush=True)
-
-
-def environment(tmp: Path) -> None:
-    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
-        os.environ.pop(name, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
-    os.environ.setdefault("CARNET_MASTER_KEYS", "bench:" + base64.b64encode(os.urandom(32)).decode())
-    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
-    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["CARNET_VAULT_DIR"] = str(tmp / "vault")
-    os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
-    sys.path.insert(0, str(PROJECT))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+step = base.step
 
 
 def fill(count: int, number: int) -> int:
@@ -178,10 +152,9 @@ def main() -> int:
         child(args.child)
         return 0
     with tempfile.TemporaryDirectory(prefix="carnet-bench-export-") as tmp:
-        environment(Path(tmp))
-        url = os.environ["DATABASE_URL"]
+        url = base.real_settings(Path(tmp), DEFAULT_URL)
         step(f"database {url.rsplit('/', 1)[1]}: drop, create, migrate")
-        recreate_database(url)
+        base.recreate_database(url)
         import django
 
         django.setup()

@@ -34,7 +34,6 @@ pass but ITI-65 is under the target of 300 documents/s.
 """
 
 import argparse
-import base64
 import cProfile
 import hashlib
 import io
@@ -407,21 +406,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.bundles, args.xdm = 100, 100
-    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
-        os.environ.pop(name, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
-    os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
-    os.environ["CARNET_MASTER_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
     os.environ["CARNET_ACCEPT_TEST_INS"] = "1"
-    os.environ.setdefault("DATABASE_URL", base.DEFAULT_URL)
-    os.environ["LOG_LEVEL"] = "WARNING"
-    url = os.environ["DATABASE_URL"]
     loads = [("before", os.getloadavg())]
     with tempfile.TemporaryDirectory(prefix="carnet-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        os.environ["CARNET_VAULT_DIR"] = str(tmp / "vault")
-        os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
+        url = base.real_settings(tmp)
         base.recreate_database(url)
         import django
 

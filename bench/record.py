@@ -111,6 +111,38 @@ def recreate_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+class SqlClock:
+    """Seconds spent in SQL statements, as a `connection.execute_wrapper`; reset `seconds` between requests."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def real_settings(tmp: Path, default_url: str = DEFAULT_URL) -> str:
+    """The real settings, outside demo and test mode, for one bench run: a bench-only secret and master key, the
+    database task queue, the vault and letters under `tmp`. Returns the database URL (DATABASE_URL wins)."""
+    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
+        os.environ.pop(name, None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
+    os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
+    os.environ["CARNET_MASTER_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
+    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
+    os.environ.setdefault("DATABASE_URL", default_url)
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["CARNET_VAULT_DIR"] = str(tmp / "vault")
+    os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
+    if str(PROJECT) not in sys.path:
+        sys.path.insert(0, str(PROJECT))
+    return os.environ["DATABASE_URL"]
+
+
 def fresh_database(url: str, label: str) -> None:
     from django.core.management import call_command
 
@@ -518,8 +550,8 @@ def fill(url: str, docs: int, seed: int) -> dict:
         doc_fields = ["uuid", "person_id", "type_code", "type_system", "class_code", "category", "title", "act_date",
                       "source", "author_kind", "author_label", "author_identifier", "format", "mime_type",
                       "format_code", "filename", "size", "sha256", "details", "status", "unique_id", "created_at",
-                      "updated_at"]
-        empty = Jsonb({})
+                      "updated_at", "event_codes"]
+        empty, no_events = Jsonb({}), Jsonb([])
         first = now - SPAN
         step_seconds = SPAN.total_seconds() / len(owners)
         current = str(DocumentStatus.CURRENT)
@@ -543,7 +575,7 @@ def fill(url: str, docs: int, seed: int) -> dict:
                        str(category), f"{rng.choice(TITLES)} {i % 997}", act, str(source), str(kind), label, ident,
                        fmt, mime, fcode, f"document-{i}.{'xml' if fmt == 'cda' else 'pdf'}",
                        rng.randrange(20_000, 2_000_000), rng.getrandbits(256).to_bytes(32).hex(), empty, current,
-                       unique_id, created, created)
+                       unique_id, created, created, no_events)
 
         count = copy_rows(conn, Document, doc_fields, document_rows())
         conn.commit()
@@ -582,14 +614,7 @@ def measure_list(args, filled: dict) -> dict:
         f"category {category}": lambda: {"category": category},
     }
     expected = {name: (categories[category] if name.startswith("category") else DOCS_PER_PERSON) for name in kinds}
-    db_time = [0.0]
-
-    def timer(execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            db_time[0] += time.perf_counter() - start
+    timer = SqlClock()
 
     times: dict[str, list[float]] = {name: [] for name in kinds}
     db: dict[str, list[float]] = {name: [] for name in kinds}
@@ -599,7 +624,7 @@ def measure_list(args, filled: dict) -> dict:
         for n in range(WARM_UP + args.requests):
             for name, params in kinds.items():
                 query = params()
-                db_time[0] = 0.0
+                timer.seconds = 0.0
                 start = time.perf_counter()
                 response = web.get("/api/documents", query, headers=headers, secure=True)
                 elapsed = time.perf_counter() - start
@@ -611,7 +636,7 @@ def measure_list(args, filled: dict) -> dict:
                         wrong.append("")
                 if n >= WARM_UP:
                     times[name].append(elapsed * 1000)
-                    db[name].append(db_time[0] * 1000)
+                    db[name].append(timer.seconds * 1000)
     # The queries of one request of each kind, and their plans.
     plans: dict[str, list[tuple[str, str]]] = {}
     queries_per_request = {}
@@ -791,23 +816,11 @@ def main() -> int:
     if args.docs % (10 * DOCS_PER_PERSON) or args.docs < 20 * DOCS_PER_PERSON:
         parser.error(f"--docs must be a multiple of {10 * DOCS_PER_PERSON:,}, at least {20 * DOCS_PER_PERSON:,}")
 
-    # The real settings, outside demo and test mode.
-    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
-        os.environ.pop(name, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
-    os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
-    os.environ["CARNET_MASTER_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
-    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    os.environ["LOG_LEVEL"] = "WARNING"
-    sys.path.insert(0, str(PROJECT))
-    url = os.environ["DATABASE_URL"]
     loads = [("before", os.getloadavg())]
 
     with tempfile.TemporaryDirectory(prefix="carnet-bench-") as tmp:
         tmp = Path(tmp)
-        os.environ["CARNET_VAULT_DIR"] = str(tmp / "vault")
-        os.environ["CARNET_LETTERS_DIR"] = str(tmp / "letters")
+        url = real_settings(tmp)
         recreate_database(url)
         import django
 

@@ -31,7 +31,6 @@ access event per policy request and an intact chain, and exits 1 if a check fail
 """
 
 import argparse
-import base64
 import cProfile
 import datetime as dt
 import os
@@ -48,7 +47,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record as bench  # noqa: E402 - the shared helpers of bench/record.py
 
-PROJECT = Path(__file__).resolve().parent.parent
 DOCS_PER_OTHER = 200
 WARM_UP = 20
 TARGET_OVERHEAD = 0.30
@@ -271,14 +269,7 @@ def measure(args, data: dict) -> dict:
     searches = AccessEvent.objects.filter(person=target, professional=doctor, action=Action.READ_RECORD, allowed=True,
                                           reason="authorised", subject="search:DocumentReference", channel="fhir")
     events_before, searches_before = AccessEvent.objects.filter(person=target).count(), searches.count()
-    db_time = [0.0]
-
-    def timer(execute, sql, params, many, context):
-        begin = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            db_time[0] += time.perf_counter() - begin
+    timer = bench.SqlClock()
 
     times: dict[str, list[float]] = {name: [] for name in ways}
     db: dict[str, list[float]] = {name: [] for name in ways}
@@ -290,7 +281,7 @@ def measure(args, data: dict) -> dict:
             order = list(ways) if n % 2 == 0 else list(reversed(ways))
             for name in order:
                 with ways[name]():
-                    db_time[0] = 0.0
+                    timer.seconds = 0.0
                     begin = time.perf_counter()
                     response = web.get("/fhir/DocumentReference", query, headers=headers, secure=True)
                     elapsed = time.perf_counter() - begin
@@ -303,7 +294,7 @@ def measure(args, data: dict) -> dict:
                                  f"{len(entries)} entries")
                 if n >= WARM_UP:
                     times[name].append(elapsed * 1000)
-                    db[name].append(db_time[0] * 1000)
+                    db[name].append(timer.seconds * 1000)
     statements: dict[str, list[str]] = {}
     for name, way in ways.items():
         with way(), CaptureQueriesContext(connection) as captured:
@@ -436,20 +427,9 @@ def main() -> int:
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of 200 more requests with the policy")
     args = parser.parse_args()
 
-    for name in ("CARNET_DEMO", "CARNET_TESTING", "DEBUG"):
-        os.environ.pop(name, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carnet.settings"
-    os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789"
-    os.environ["CARNET_MASTER_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["CARNET_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
-    os.environ.setdefault("DATABASE_URL", bench.DEFAULT_URL)
-    os.environ["LOG_LEVEL"] = "WARNING"
-    sys.path.insert(0, str(PROJECT))
-    url = os.environ["DATABASE_URL"]
     loads = [("before", os.getloadavg())]
     with tempfile.TemporaryDirectory(prefix="carnet-bench-") as tmp:
-        os.environ["CARNET_VAULT_DIR"] = str(Path(tmp) / "vault")
-        os.environ["CARNET_LETTERS_DIR"] = str(Path(tmp) / "letters")
+        url = bench.real_settings(Path(tmp))
         bench.recreate_database(url)
         import django
 
