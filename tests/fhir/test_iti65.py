@@ -23,6 +23,7 @@ from carnet.sharing.tokens import issue_professional_token
 from carnet.vault.models import Blob
 
 from . import pdsm_bundles as pdsm
+from .conftest import make_pdf
 from .pdsm_bundles import SAMPLE_INS, SAMPLE_RPPS, WriteClient, reason
 
 pytestmark = pytest.mark.django_db
@@ -492,3 +493,21 @@ def test_a_document_unique_id_already_filed_by_another_submission_is_a_conflict(
     response = software.post("/fhir/", pdsm.cda_bundle(set_unique_id="urn:oid:1.2.250.1.999.42"))
     assert response.status_code == 409 and reason(response) == "duplicate_unique_id"
     assert stored() == before
+
+
+@pytest.mark.parametrize("hostile", ["pdf_javascript", "xml_bomb"])
+def test_hostile_content_in_a_binary_is_refused_and_nothing_stored(software, holder, hostile):
+    """The content checks of an upload (record.actions.add_document → interop.formats) hold on this path too: a PDF
+    that runs JavaScript when opened, a CDA that expands entities (a 'billion laughs')."""
+    if hostile == "pdf_javascript":
+        content = make_pdf("CR").replace(b"/Type /Catalog",
+                                         b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+        reference = pdsm.document_reference(content, unique_id="1.2.250.1.999.30.1", content_type="application/pdf",
+                                            format_code="urn:ihe:iti:xds-sd:pdf:2008")
+    else:
+        laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+        content = (f'<?xml version="1.0"?><!DOCTYPE ClinicalDocument [<!ENTITY l0 "ha">{laughs}]>'
+                   '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&l9;</title></ClinicalDocument>').encode()
+        reference = pdsm.document_reference(content, unique_id="1.2.250.1.999.30.2")
+    response = _refused(software, pdsm.bundle([(reference, content)]), 422)
+    assert reason(response) == {"pdf_javascript": "record:pdf_javascript", "xml_bomb": "record:xml_entities"}[hostile]
