@@ -27,6 +27,7 @@ from carnet.interop.formats import SNIFF_BYTES, sniff
 from carnet.interop.ins import BAD_KEY, MALFORMED, accepts_test_ins, check_ins
 from carnet.interop.mhd import DocumentInfo, MhdError, PatientRef, Submission
 from carnet.record import actions
+from carnet.record.cda_identity import names_another_patient
 from carnet.record.dmp_import import MIME_KINDS
 from carnet.record.enums import AuthorKind, DocumentSource, DocumentStatus
 from carnet.record.errors import RecordError
@@ -171,10 +172,9 @@ def _check_media_type(info: DocumentInfo) -> str:
 
 
 def _check_cda_patient(document: Document, patient: PatientRef, person: Person) -> None:
-    """Identity vigilance: a CDA's own INS (its header) must be the patient's the metadata names."""
-    ids = (document.details.get("cda") or {}).get("patient_ids") or []
-    ins = [i for i in ids if isinstance(i, dict) and check_ins(i.get("root"), i.get("extension")).problem is None]
-    if ins and not any(check_ins(i.get("root"), i.get("extension")).nir == person.nir for i in ins):
+    """Identity vigilance: a CDA's own INS (its header) must be the patient's the metadata names (the portals'
+    rule, `record.cda_identity`)."""
+    if names_another_patient(document, person):
         raise MhdError(_("L'INS du document CDA n'est pas celui du patient désigné."), code="business-rule",
                        expression="Binary", reason="patient_mismatch")
 

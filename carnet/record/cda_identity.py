@@ -1,6 +1,6 @@
 """Identity vigilance for a CDA filed through a portal (the patient's or the professionals'): the INS in the
 document's own header must be the person's, as the FHIR face checks it for an ITI-65 bundle
-(`carnet.fhir.publish._check_cda_patient`), so a document sent by itself is refused the same way."""
+(`carnet.fhir.publish`, with this module's rule), so a document sent by itself is refused the same way."""
 
 from carnet.interop.ins import check_ins
 from carnet.vault import services as vault
@@ -10,15 +10,20 @@ from .errors import RecordError
 from .models import Document
 
 
-def check_cda_patient(document: Document, person) -> None:
-    """Refuse a CDA whose header carries a valid INS and none of them is `person`'s. A CDA without a usable INS
-    (missing, malformed, bad key) is not refused here: its header says so (`details["cda"]["patient_ids"]`)."""
-    from django.utils.translation import gettext as _
-
+def names_another_patient(document: Document, person) -> bool:
+    """Whether a CDA's header carries a valid INS and none of them is `person`'s. A CDA without a usable INS
+    (missing, malformed, bad key) names nobody: its header says so (`details["cda"]["patient_ids"]`)."""
     ids = ((document.details or {}).get("cda") or {}).get("patient_ids") or []
     checks = [check_ins(i.get("root"), i.get("extension")) for i in ids if isinstance(i, dict)]
     valid = [c for c in checks if c.valid]
-    if valid and not any(c.nir == person.nir for c in valid):
+    return bool(valid) and not any(c.nir == person.nir for c in valid)
+
+
+def check_cda_patient(document: Document, person) -> None:
+    """Refuse a CDA that names another patient (`names_another_patient`)."""
+    from django.utils.translation import gettext as _
+
+    if names_another_patient(document, person):
         raise RecordError(_("Ce document CDA concerne un autre patient : l'INS de son en-tête n'est pas celui de ce "
                             "dossier. Il n'a pas été déposé."), field="file", code="patient_mismatch")
 
