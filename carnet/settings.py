@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "carnet.medical",
     "carnet.caregivers",
     "carnet.export",
+    "carnet.messaging",
     # faces
     "carnet.portal",
     "carnet.pro",

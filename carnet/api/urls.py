@@ -21,7 +21,7 @@ from carnet.identity.errors import ActionRefused
 from carnet.sharing.policy import PolicyDenied
 
 from .access import NOT_FOUND_REASONS
-from .routers import account, auth, documents, enrolment, export, family, medical, notifications, sharing
+from .routers import account, auth, documents, enrolment, export, family, medical, messaging, notifications, sharing
 
 REALM = "carnet"
 
@@ -72,6 +72,7 @@ api.add_router("/", documents.router, tags=["documents"])
 api.add_router("/", medical.router, tags=["medical"])
 api.add_router("/", sharing.router, tags=["sharing"])
 api.add_router("/", export.router, tags=["export"])
+api.add_router("/", messaging.router, tags=["messaging"])
 
 
 def error_body(detail: str, field: str = "") -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, caregivers, documents, export, family, medical, public, sharing
+from .views import account, caregivers, documents, export, family, medical, messaging, public, sharing
 
 app_name = "portal"
 
@@ -48,6 +48,11 @@ urlpatterns = [
     path("aidants/inviter/", caregivers.invite, name="invite_caregiver"),
     path("aidants/invitation/<uuid:delegation>/", caregivers.respond, name="respond_caregiver_invitation"),
     path("aidants/fin/<uuid:delegation>/", caregivers.end, name="end_delegation"),
+    # signed in: messaging (messagerie)
+    path("messagerie/", messaging.inbox, name="messages"),
+    path("messagerie/nouveau/", messaging.new, name="message_new"),
+    path("messagerie/<uuid:conversation>/", messaging.conversation, name="conversation"),
+    path("messagerie/<uuid:conversation>/repondre/", messaging.reply, name="conversation_reply"),
     # signed in: documents
     path("documents/", documents.documents, name="documents"),
     path("documents/ajouter/", documents.upload, name="document_upload"),

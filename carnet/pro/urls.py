@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_messaging
 
 app_name = "pro"
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("patients/<str:handle>/bloques/<uuid:professional>/debloquer/", views.unblock_professional,
          name="unblock_professional"),
     path("patients/<str:handle>/deposer/", views.upload, name="upload"),
+    path("patients/<str:handle>/ecrire/", views_messaging.write, name="write"),
+    path("messagerie/", views_messaging.inbox, name="messages"),
+    path("messagerie/<uuid:conversation>/", views_messaging.conversation, name="conversation"),
+    path("messagerie/<uuid:conversation>/repondre/", views_messaging.reply, name="conversation_reply"),
+    path("messagerie/<uuid:conversation>/clore/", views_messaging.close, name="conversation_close"),
     path("patients/<str:handle>/documents/<uuid:document>/", views.document, name="document"),
     path("patients/<str:handle>/documents/<uuid:document>/rendre-visible/", views.release_document,
          name="release_document"),

@@ -126,14 +126,17 @@ def require(actor, action, target, *, subject: str = ""):
 
 def authorise(actor, action, target, *, subject: str = ""):
     """Ask the policy and record the decision where the rules say: every non-holder act, every denial."""
+    from carnet.messaging.models import Conversation
     from carnet.record.models import Document
 
     from .policy import PolicyDenied, Role, decide
 
     decision = decide(actor, action, target)
-    person = target.person if isinstance(target, Document) else target
+    person = target.person if isinstance(target, Document | Conversation) else target
     if isinstance(target, Document) and not subject:
         subject = f"document:{target.uuid}"
+    if isinstance(target, Conversation) and not subject:
+        subject = f"conversation:{target.uuid}"
     if person is not None and person.pk and (not decision.allowed or decision.role != Role.HOLDER):
         event, earlier = _record(person, actor=actor, role=decision.role, action=str(action),
                                  allowed=decision.allowed, reason=decision.reason, subject=subject)

@@ -2,7 +2,8 @@
 
 Every face and every domain action asks it; nothing re-implements a rule. This first version knows
 holders and legal representatives; professionals, caregivers, emergency access and rights holders
-join it in the sharing issue.
+join it in the sharing issue. Messaging (a `carnet.messaging.models.Conversation` as target) is decided by
+`_decide_conversation` (decision 0013).
 """
 
 import functools
@@ -36,6 +37,10 @@ class Action(StrEnum):
     BLOCK_ON_BEHALF = "sharing.block_on_behalf"  # the administrateur de santé blocks/unblocks for the holder
     RELEASE_TO_HOLDER = "document.release"  # the author shows a held result to the holder (target: the Document)
     END_EMERGENCY_ACCESS = "sharing.emergency_end"  # end one's own emergency opening before its term
+    # Messaging (decision 0013); target: the Person (the space's messaging) or a messaging Conversation.
+    SEND_MESSAGE = "message.send"  # start a conversation or write in one
+    READ_MESSAGES = "message.read"  # list the space's conversations, read one
+    CLOSE_CONVERSATION = "message.close"  # the professional closes an exchange: no more replies
 
 
 class Role(StrEnum):
@@ -63,11 +68,13 @@ OPEN_STATUSES = {SpaceStatus.ACTIVE}
 FILING_STATUSES = {SpaceStatus.ACTIVE, SpaceStatus.CREATED}
 # What a representative may do for the person they represent.
 REPRESENTATIVE_ACTIONS = {Action.VIEW_SPACE, Action.MANAGE_REPRESENTATIVES, Action.READ_RECORD, Action.WRITE_RECORD,
-                          Action.MANAGE_SHARING, Action.WRITE_WISHES, Action.DELETE_RECORD, Action.EXPORT_SPACE}
+                          Action.MANAGE_SHARING, Action.WRITE_WISHES, Action.DELETE_RECORD, Action.EXPORT_SPACE,
+                          Action.SEND_MESSAGE, Action.READ_MESSAGES}
 # What a caregiver (aidant) may do for the person they help: read, add and edit data and documents. Never
 # sharing, account, representatives, caregivers, wishes, deletion, closure or export (an allow-list: an action
-# added later is refused to caregivers until it is listed here).
-CAREGIVER_ACTIONS = {Action.VIEW_SPACE, Action.READ_RECORD, Action.WRITE_RECORD, Action.READ_DOCUMENT}
+# added later is refused to caregivers until it is listed here). They write to the holder's professionals (issue 4).
+CAREGIVER_ACTIONS = {Action.VIEW_SPACE, Action.READ_RECORD, Action.WRITE_RECORD, Action.READ_DOCUMENT,
+                     Action.SEND_MESSAGE, Action.READ_MESSAGES}
 DENIAL_MESSAGES = {
     "not_active": _("Cet espace n'est pas actif."),
     "no_relationship": _("Vous n'avez pas accès à cet espace."),
@@ -93,12 +100,19 @@ DENIAL_MESSAGES = {
                                   "pour lui."),
     "not_author": _("Seul l'auteur de ce document peut le rendre visible au titulaire."),
     "no_emergency_access": _("Vous n'avez pas d'accès en urgence en cours à ce dossier."),
+    "conversation_closed": _("Le professionnel a clos cet échange : il n'est plus possible d'y écrire."),
+    "not_on_list": _("Vous pouvez écrire aux professionnels de santé que vous avez autorisés à consulter l'espace "
+                     "ou à qui vous avez donné un rôle (médecin traitant…), ou répondre à ceux qui vous ont écrit."),
+    "recipient_blocked": _("Ce professionnel de santé est bloqué : vous ne pouvez pas lui écrire."),
+    "recipient_inactive": _("Ce professionnel de santé n'est plus inscrit au répertoire : vous ne pouvez pas lui "
+                            "écrire."),
 }
 # Why a professional reads during an emergency access, by its kind (EmergencyAccess.kind).
 EMERGENCY_REASONS = {"samu": "samu", "break_glass": "emergency"}
 # Actions only a professional of the directory may ask for.
 PROFESSIONAL_ONLY = {Action.EMERGENCY_ACCESS, Action.BLOCK_ON_BEHALF, Action.RELEASE_TO_HOLDER,
-                     Action.END_EMERGENCY_ACCESS}
+                     Action.END_EMERGENCY_ACCESS, Action.CLOSE_CONVERSATION}
+MESSAGE_ACTIONS = {Action.SEND_MESSAGE, Action.READ_MESSAGES, Action.CLOSE_CONVERSATION}
 # Roles on the holder's list that see masked documents.
 SEES_MASKED = {"medecin_traitant", "administrateur_sante"}
 
@@ -108,8 +122,12 @@ def decide(actor, action: Action, target) -> Decision:
     or one Document for READ_DOCUMENT)? With the reason."""
     if actor is None or target is None:
         return Decision(False, "no_relationship", Role.NONE)
+    from carnet.messaging.models import Conversation
+
     from .models import Professional
 
+    if isinstance(target, Conversation):
+        return _decide_conversation(actor, action, target)
     if isinstance(actor, Professional):
         return _decide_professional(actor, action, target)
     if action in PROFESSIONAL_ONLY:
@@ -152,6 +170,47 @@ def _decide_caregiver(actor, action: Action, target) -> Decision:
     if action not in CAREGIVER_ACTIONS:
         return Decision(False, "caregiver_not_allowed", Role.CAREGIVER)
     return Decision(True, "caregiver", Role.CAREGIVER)
+
+
+def _decide_conversation(actor, action: Action, conversation) -> Decision:
+    """Messaging (decision 0013). A professional reads, writes in and closes only their own conversations, while
+    they are active, not blocked, and the space is open for filing (FILING_STATUSES: writing needs no
+    authorisation, as WRITE_RECORD). The person's side (holder, representative, caregiver: the allow-lists above)
+    replies in a conversation the professional opened, and starts one (or writes in one they started) only with
+    an active professional on the holder's list (authorised, directly or through a care team or establishment, or
+    holding a role such as médecin traitant) and not blocked. Nobody writes in a closed conversation."""
+    from .models import Professional
+
+    person = conversation.person
+    if action not in MESSAGE_ACTIONS:
+        return Decision(False, "no_relationship", Role.NONE)
+    if isinstance(actor, Professional):
+        if conversation.professional_id != actor.pk:
+            return Decision(False, "no_relationship", Role.PROFESSIONAL)
+        if not actor.active:
+            return Decision(False, "inactive_professional", Role.PROFESSIONAL)
+        if person.status not in FILING_STATUSES:
+            return Decision(False, "not_active", Role.PROFESSIONAL)
+        if is_blocked(person, actor):
+            return Decision(False, "blocked", Role.PROFESSIONAL)
+        if action != Action.READ_MESSAGES and conversation.closed_at is not None:
+            return Decision(False, "conversation_closed", Role.PROFESSIONAL)
+        return Decision(True, "own_conversation", Role.PROFESSIONAL)
+    space = decide(actor, action, person)  # holder, representative or caregiver, space active
+    if not space.allowed or action == Action.READ_MESSAGES:
+        return space
+    if conversation.closed_at is not None:
+        return Decision(False, "conversation_closed", space.role)
+    professional = conversation.professional
+    if not professional.active:
+        return Decision(False, "recipient_inactive", space.role)
+    if conversation.started_by_professional and conversation.pk is not None:
+        return Decision(True, "reply", space.role)
+    if is_blocked(person, professional):
+        return Decision(False, "recipient_blocked", space.role)
+    if not (is_authorised(person, professional) or roles_of(person, professional)):
+        return Decision(False, "not_on_list", space.role)
+    return Decision(True, space.reason, space.role)
 
 
 def _decide_professional(professional, action: Action, target) -> Decision:

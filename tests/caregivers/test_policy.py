@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 PDF = make_pdf("Ordonnance")
 
-ALLOWED = [Action.VIEW_SPACE, Action.READ_RECORD, Action.WRITE_RECORD, Action.READ_DOCUMENT]
+# Messaging too: a caregiver "writes to the holder's professionals" (issue 4, decision 0013).
+ALLOWED = [Action.VIEW_SPACE, Action.READ_RECORD, Action.WRITE_RECORD, Action.READ_DOCUMENT, Action.SEND_MESSAGE,
+           Action.READ_MESSAGES]
 DENIED = [
     (Action.MANAGE_SHARING, "caregiver_not_allowed"),
     (Action.MANAGE_ACCOUNT, "caregiver_not_allowed"),

@@ -22,7 +22,8 @@ from tests.test_policy_coverage import NOT_REACHED, iter_patterns
 pytestmark = pytest.mark.django_db
 # Pro pages that touch no person's data: the search form, and the search itself (the identity check answers
 # "found" by a redirect to the patient's page, which asks the policy, or one "not found" for everything else).
-NO_PERSON_DATA = {"/pro/", "/pro/patients/recherche/"}
+# The messaging inbox lists the professional's own conversations, each filtered through the policy (none here).
+NO_PERSON_DATA = {"/pro/", "/pro/patients/recherche/", "/pro/messagerie/"}
 SIGN_IN = ("/pro/connexion/", "/pro/deconnexion/")
 
 

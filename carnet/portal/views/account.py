@@ -29,6 +29,7 @@ from stdnum.fr import nir as stdnum_nir
 
 from carnet.identity.actions import login as login_actions
 from carnet.identity.models import DeviceSession, Person
+from carnet.messaging import actions as messaging_actions
 from carnet.notifications import actions as notification_actions
 from carnet.notifications.models import Notification
 from carnet.record.visibility import visible_documents
@@ -113,6 +114,9 @@ ACTION_LABELS = {
     Action.BLOCK_ON_BEHALF: gettext_lazy("Blocage d'un professionnel par l'administrateur de santé"),
     Action.RELEASE_TO_HOLDER: gettext_lazy("Document rendu visible au patient par son auteur"),
     "settings.emergency": gettext_lazy("Modification des paramètres d'accès en cas d'urgence"),
+    Action.SEND_MESSAGE: gettext_lazy("Message envoyé"),
+    Action.READ_MESSAGES: gettext_lazy("Lecture de la messagerie"),
+    Action.CLOSE_CONVERSATION: gettext_lazy("Échange clos par le professionnel"),
 }
 # The policy's reasons, as the holder reads them (a denial says why).
 REASON_LABELS = {
@@ -128,6 +132,10 @@ REASON_LABELS = {
     "inactive_professional": gettext_lazy("Professionnel inactif au répertoire"),
     "professional_not_allowed": gettext_lazy("Action réservée au titulaire"),
     "private_section": gettext_lazy("Rubrique privée du profil médical"),
+    "conversation_closed": gettext_lazy("Échange clos"),
+    "not_on_list": gettext_lazy("Professionnel absent de la liste du titulaire"),
+    "recipient_blocked": gettext_lazy("Destinataire bloqué"),
+    "recipient_inactive": gettext_lazy("Destinataire inactif au répertoire"),
     "holder": gettext_lazy("Titulaire"),
     "legal_representative": gettext_lazy("Représentant légal"),
     "caregiver": gettext_lazy("Aidant"),
@@ -480,8 +488,12 @@ def history(request):
     if documents:  # link what still exists and this reader may open
         documents = set(visible_documents(profile, decision.role, include_history=True)
                         .filter(uuid__in=documents).values_list("uuid", flat=True))
+    writers = messaging_actions.professional_names(
+        e.subject for e in page.object_list if e.action == Action.SEND_MESSAGE)
     for event in page.object_list:
         _label(event, me)
+        if event.subject in writers and not event.professional_id:  # « X (aidant) a écrit au Dr Y »
+            event.action_label = _("Message écrit à %(name)s") % {"name": writers[event.subject]}
         document = _document_uuid(event.subject)
         event.document_url = reverse("portal:document", args=[document]) if document in documents else ""
     query = _filter_query(filters)

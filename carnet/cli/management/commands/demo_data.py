@@ -91,6 +91,9 @@ class Command(BaseCommand):
         self._fill_records(logins)
         from carnet.sharing.demo import fill_demo_directory
         self.stdout.write(f"annuaire de démonstration : {fill_demo_directory()} professionnel(s)")
+        from carnet.messaging.demo import fill_demo_messages
+        first = Person.objects.filter(account__username=logins[0][0]).first() if logins else None
+        self.stdout.write(f"messagerie de démonstration : {fill_demo_messages(first) if first else 0} conversation(s)")
         self.stdout.write("")
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD} ; le code de connexion "
                           "à usage unique arrive dans la boîte d'envoi /dev/outbox/) :")

@@ -1,0 +1,1 @@
+"""Secure messaging between a person's space and healthcare professionals (messagerie sécurisée)."""
