@@ -204,10 +204,10 @@ def _decide_conversation(actor, action: Action, conversation) -> Decision:
     professional = conversation.professional
     if not professional.active:
         return Decision(False, "recipient_inactive", space.role)
+    if is_blocked(person, professional):  # they could not read it: the holder unblocks them first
+        return Decision(False, "recipient_blocked", space.role)
     if conversation.started_by_professional and conversation.pk is not None:
         return Decision(True, "reply", space.role)
-    if is_blocked(person, professional):
-        return Decision(False, "recipient_blocked", space.role)
     if not (is_authorised(person, professional) or roles_of(person, professional)):
         return Decision(False, "not_on_list", space.role)
     return Decision(True, space.reason, space.role)

@@ -89,6 +89,9 @@ def test_a_blocked_professional_neither_writes_nor_reads(holder, doctor):
     assert answer(doctor, READ, conversation) == (False, "blocked", Role.PROFESSIONAL)
     started = Conversation(person=holder, professional=doctor, started_by_professional=True)
     assert answer(doctor, SEND, started) == (False, "blocked", Role.PROFESSIONAL)
+    # and the holder's side cannot reply to them (they could not read it) until the holder unblocks them
+    assert answer(holder, SEND, conversation) == (False, "recipient_blocked", Role.HOLDER)
+    assert answer(holder, READ, conversation) == (True, "holder", Role.HOLDER)
 
 
 def test_a_closed_conversation_is_read_but_takes_no_more_messages(holder, caregiver, delegation, doctor):
