@@ -25,10 +25,10 @@ from typing import IO
 from django.utils import timezone
 
 from carnet.identity.models import INS_OID, Person
-from carnet.interop import terminology
-from carnet.interop.xdm_writer import Code, Submission, XdmEntry, XdmZipWriter, cx, dtm, hl7_text, xcn
+from carnet.interop import terminology, xdm
+from carnet.interop.xdm_writer import Code, Submission, XdmEntry, XdmFolder, XdmZipWriter, cx, dtm, hl7_text, xcn
 from carnet.record.enums import AuthorKind, DocumentStatus
-from carnet.record.models import Document
+from carnet.record.models import Document, DocumentMark, Folder, XdsFolder
 from carnet.record.visibility import visible_documents
 from carnet.sharing.policy import Action, Role, decide
 from carnet.vault import services as vault
@@ -43,6 +43,7 @@ SOURCE_ID = "1.2.250.1.213.4.1"
 EXTENSIONS = {"pdf": ".PDF", "cda": ".XML", "jpeg": ".JPG", "png": ".PNG", "dicom": ".DCM", "dicom-zip": ".ZIP",
               "text": ".TXT"}
 ITER_CHUNK = 200
+HOLDER_FOLDER_CODE = Code("dossier", "urn:carnet:folder", "Dossier du titulaire")
 
 README = """Carnet - export de vos données de santé
 =========================================
@@ -82,7 +83,8 @@ def exported_documents(space: Person, role: Role):
     """What the requester sees of the space, every version but deleted ones, oldest first (a replaced version
     before its replacement); only documents whose bytes are in the vault."""
     return (visible_documents(space, role, include_history=True).filter(blob__isnull=False)
-            .select_related("blob", "blob__person", "person", "replaces").order_by("created_at", "id"))
+            .select_related("blob", "blob__person", "person", "replaces", "submission_set")
+            .order_by("created_at", "id"))
 
 
 def _author(document: Document) -> dict[str, str | None]:
@@ -95,12 +97,59 @@ def _author(document: Document) -> dict[str, str | None]:
     if not family:
         given, family = "", given
     rpps = document.author_identifier if document.author_identifier.isdigit() else ""
-    return {"author_person": xcn(family=family, given=given, rpps=rpps),
+    holder = not rpps and document.author_person_id is not None and document.author_person_id == document.person_id
+    return {"author_person": xcn(family=family, given=given, rpps=rpps, ins=document.person.nir if holder else "",
+                                 ins_oid=INS_OID),
             "author_role": str(AuthorKind(document.author_kind).label) if document.author_kind in AuthorKind.values
             else None}
 
 
+XDS_KEYS = ("authors", "organisations", "security_labels", "languages", "related", "source_patient")
+FLAGS = ("MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX")
+
+
+def _sender_xds(document: Document) -> dict:
+    """The XDS attributes clinical software declared (IHE MHD) that have no column (``details["xds"]``)."""
+    found = (document.details or {}).get("xds")
+    return found if isinstance(found, dict) else {}
+
+
+def _cxi(system: str, value: str) -> str:
+    """A referenceIdList value (CXi): the identifier, its assigning authority (an OID, or a URI)."""
+    if system.startswith("urn:oid:"):
+        return f"{hl7_text(value)}^^^&{system[8:]}&ISO"
+    return f"{hl7_text(value)}^^^&{system}&URI" if system else hl7_text(value)
+
+
+def _as_sent(document: Document) -> dict:
+    """XdmEntry fields stated as the sender gave them: every author (authorPerson with RPPS, authorRole, the
+    organisations as authorInstitution), languageCode, sourcePatientId, referenceIdList."""
+    xds = _sender_xds(document)
+    out: dict = {}
+    people = [a for a in xds.get("authors") or [] if isinstance(a, dict)]
+    organisations = [hl7_text(str(o)) for o in xds.get("organisations") or [] if o]
+    if people or organisations:
+        authors: list[tuple[str | None, str | None, str | None]] = [
+            (xcn(family=str(a.get("family") or ""), given=str(a.get("given") or ""), rpps=str(a.get("rpps") or "")),
+             None, str(a.get("role") or "") or None) for a in people]
+        authors += [(None, organisation, None) for organisation in organisations]
+        out.update(author_person=authors[0][0], author_institution=authors[0][1], author_role=authors[0][2],
+                   other_authors=tuple(authors[1:]))
+    languages = [str(v) for v in xds.get("languages") or [] if v]
+    if languages:
+        out["language"] = languages[0]
+    source = xds.get("source_patient")
+    if isinstance(source, dict) and source.get("ins_oid"):
+        out["source_patient_id"] = cx(document.person.nir, str(source["ins_oid"]))
+    related = [r for r in xds.get("related") or [] if isinstance(r, dict) and r.get("value")]
+    if related:
+        out["reference_ids"] = tuple(_cxi(str(r.get("system") or ""), str(r["value"])) for r in related)
+    return out
+
+
 def _confidentiality(document: Document) -> tuple[Code, ...]:
+    """The DMP flags from the columns, then the sender's own levels (R, V, N) as the FHIR face serves them."""
+    sent = [c for c in _sender_xds(document).get("security_labels") or [] if isinstance(c, str) and c not in FLAGS]
     codes = []
     if document.masked_to_professionals:
         codes.append("MASQUE_PS")
@@ -109,20 +158,108 @@ def _confidentiality(document: Document) -> tuple[Code, ...]:
         codes.append("INVISIBLE_PATIENT")
     if document.hidden_from_representatives:
         codes.append("INVISIBLE_REPRESENTANTS_LEGAUX")
-    if not codes:
+    if not codes and not sent:
         return (Code("N", CONFIDENTIALITY_HL7, "Normal"),)
     out = []
     for code in codes:
         known = terminology.confidentiality(code)
         out.append(Code(code, CONFIDENTIALITY_DMP, str(known.label) if known else code))
+    for code in dict.fromkeys(sent):
+        known = terminology.confidentiality(code)
+        out.append(Code(code, CONFIDENTIALITY_HL7, str(known.label) if known else code))
     return tuple(out)
 
 
-def xdm_entry(document: Document, written: Written, entry_ids: dict[int, str], patient_id: str) -> XdmEntry:
+def carnet(**slots: str) -> dict[str, str]:
+    """Carnet slots (``urn:carnet:<name>``), empty values left out."""
+    return {f"{xdm.CARNET_SLOT}{name}": value for name, value in slots.items() if value}
+
+
+@dataclass
+class SpaceExtras:
+    """What the metadata of a space's documents adds to their columns: folders (XDS Folders and the holder's own),
+    the holder's read and pin marks. Small per document (ids and a date), read once per space."""
+
+    folders: list[XdmFolder]
+    member_of: dict[int, list[str]]  # document pk -> folder entry ids
+    marks: dict[int, tuple[dt.datetime | None, bool]]
+
+
+def space_extras(space: Person, patient_id: str, exported: set[int], everything: bool) -> SpaceExtras:
+    """Folders with at least one exported document (every folder when ``everything``: the holder's own export,
+    since a folder's name may say what a document hidden from the requester is about), their members among the
+    exported documents, and the holder's marks."""
+    folders: list[XdmFolder] = []
+    member_of: dict[int, list[str]] = {}
+    for folder in Folder.objects.filter(person=space).order_by("created_at", "pk"):
+        members = [pk for pk in Document.objects.of(space).filter(folder=folder).values_list("pk", flat=True)
+                   if pk in exported]
+        if not (members or everything):
+            continue
+        entry_id = f"Folder{len(folders) + 1:05d}"
+        folders.append(XdmFolder(entry_id, f"2.25.{folder.uuid.int}", patient_id, folder.name, (HOLDER_FOLDER_CODE,),
+                                 dtm(folder.created_at), carnet(**{xdm.SLOT_HOLDER_FOLDER: "true",
+                                                                  xdm.SLOT_CREATED: dtm(folder.created_at)})))
+        for pk in members:
+            member_of.setdefault(pk, []).append(entry_id)
+    through = XdsFolder.documents.through
+    for xds_folder in XdsFolder.objects.filter(person=space).order_by("created_at", "pk"):
+        members = [pk for pk in through.objects.filter(xdsfolder=xds_folder).values_list("document_id", flat=True)
+                   if pk in exported]
+        if not (members or everything):
+            continue
+        entry_id = f"Folder{len(folders) + 1:05d}"
+        folders.append(XdmFolder(
+            entry_id, xds_folder.unique_id, patient_id, xds_folder.title,
+            tuple(Code(c.get("code", ""), c.get("system", ""), c.get("display", "")) for c in xds_folder.codes
+                  if isinstance(c, dict) and c.get("code")),
+            dtm(xds_folder.updated_at), carnet(**{xdm.SLOT_CREATED: dtm(xds_folder.created_at),
+                                                  xdm.SLOT_AUTHOR: xds_folder.author_identifier,
+                                                  xdm.SLOT_VERSION: str(xds_folder.version)})))
+        for pk in members:
+            member_of.setdefault(pk, []).append(entry_id)
+    marks = {pk: (read_at, pinned) for pk, read_at, pinned in DocumentMark.objects.filter(
+        person=space, reader=space).values_list("document_id", "read_at", "pinned")}
+    return SpaceExtras(folders, member_of, marks)
+
+
+def _carnet_slots(document: Document, extras: SpaceExtras | None) -> dict[str, str]:
+    read_at, pinned = extras.marks.get(document.pk, (None, False)) if extras else (None, False)
+    submission = document.submission_set
+    xds = _sender_xds(document)
+    slots = carnet(**{
+        xdm.SLOT_SOURCE: document.source, xdm.SLOT_AUTHOR_KIND: document.author_kind,
+        xdm.SLOT_AUTHOR_LABEL: document.author_label, xdm.SLOT_AUTHOR_ID: document.author_identifier,
+        xdm.SLOT_XDS: " ".join(key for key in XDS_KEYS if key in xds),
+        xdm.SLOT_FILE_NAME: document.filename, xdm.SLOT_ARCHIVED: "true" if document.archived else "",
+        xdm.SLOT_READ_TIME: dtm(read_at) if read_at else "", xdm.SLOT_PINNED: "true" if pinned else "",
+    })
+    if submission is not None:
+        slots.update(carnet(**{f"{xdm.SLOT_SUBMISSION}{name}": value for name, value in (
+            ("uniqueId", submission.unique_id), ("sourceId", submission.source_id),
+            ("submissionTime", dtm(submission.submitted_at)), ("title", submission.title),
+            ("author", submission.author_identifier))}))
+    period_end = xds.get("period_end")
+    if period_end:
+        try:
+            slots["serviceStopTime"] = dtm(dt.datetime.fromisoformat(period_end))
+        except ValueError:
+            pass
+    return slots
+
+
+def xdm_entry(document: Document, written: Written, entry_ids: dict[int, str], patient_id: str,
+              extras: SpaceExtras | None = None) -> XdmEntry:
     """The XDS metadata of one exported document (the inverse of what ``record.dmp_import`` reads)."""
     known = terminology.document_type(document.type_code)
     format_code = terminology.format_code(document.format_code) if document.format_code else None
+    xds = _sender_xds(document)
     return XdmEntry(
+        event_codes=tuple(Code(str(e["code"]), str(e.get("system") or ""), str(e.get("display") or ""))
+                          for e in document.event_codes or [] if isinstance(e, dict) and e.get("code")),
+        comments=str(xds.get("comment") or ""),
+        version=str(document.version), folders=tuple(extras.member_of.get(document.pk, ())) if extras else (),
+        extra_slots=_carnet_slots(document, extras),
         entry_id=entry_ids[document.pk], unique_id=unique_id(document), patient_id=patient_id,
         mime_type=document.mime_type, title=document.title, creation_time=dtm(document.created_at),
         service_start_time=dtm(document.act_date) if document.act_date else None,
@@ -136,7 +273,7 @@ def xdm_entry(document: Document, written: Written, entry_ids: dict[int, str], p
         facility_type=Code(document.facility_type_code, FACILITY_SYSTEM) if document.facility_type_code else None,
         replaces=entry_ids.get(document.replaces_id) if document.replaces_id else None,
         deprecated=document.status == DocumentStatus.SUPERSEDED,
-        hash=written.sha1, size=written.size, **_author(document),  # type: ignore[arg-type]
+        hash=written.sha1, size=written.size, **{**_author(document), **_as_sent(document)},
     )
 
 
@@ -161,17 +298,19 @@ def write_space(writer: XdmZipWriter, number: int, requester: Person, space: Per
         written[document.pk] = Written(name, sha1, size)
         entry_ids[document.pk] = f"Document{index:05d}"
 
+    extras = space_extras(space, patient_id, set(written), role == Role.HOLDER)
+
     def entries() -> Iterator[XdmEntry]:
         for document in documents.iterator(chunk_size=ITER_CHUNK):
             if document.pk in written:  # filed while we wrote: it is in the next export
-                yield xdm_entry(document, written[document.pk], entry_ids, patient_id)
+                yield xdm_entry(document, written[document.pk], entry_ids, patient_id, extras)
 
     submission = Submission(unique_id=f"2.25.{space.uuid.int % (10 ** 30)}{int(now.timestamp())}",
                             source_id=SOURCE_ID, patient_id=patient_id, submission_time=dtm(now),
                             title="Export Carnet")
-    writer.add_metadata(subset, submission, entries())
+    writer.add_metadata(subset, submission, entries(), extras.folders)
     with writer.archive.open(f"FHIR/ESPACE{number:02d}.json", "w", force_zip64=True) as member:
-        bundle.write_bundle(member, space, documents, now=now)
+        bundle.write_bundle(member, space, documents, now=now, every_folder=role == Role.HOLDER)
     with writer.archive.open(f"SYNTHESE/ESPACE{number:02d}.pdf", "w", force_zip64=True) as member:
         summary.write_summary(member, space, documents, requester=requester)
     return len(written)

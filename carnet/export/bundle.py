@@ -1,6 +1,7 @@
 """The FHIR R4 Bundle (type ``collection``) of one space, written incrementally: Patient, every exported
-document as DocumentReference + Binary (base64 encoded on the fly from the vault stream), the medical profile
-and the access history as AuditEvent.
+document as DocumentReference + Binary (base64 encoded on the fly from the vault stream), the submission sets and
+folders as List (IHE MHD: SubmissionSet and Folder Lists, the holder's own folders as Folder Lists too), the medical
+profile and the access history as AuditEvent.
 
 Resources come from the modules that already speak FHIR (``fhir.mapping`` for Patient and DocumentReference,
 ``sharing.audit`` for AuditEvent, the medical app's stored resources as ``fhir.profile`` serves them); only the
@@ -13,6 +14,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from itertools import groupby
 from typing import IO, Any
 
 from django.apps import apps
@@ -20,8 +22,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from carnet.fhir import mapping
+from carnet.fhir.lists import folder_resource, list_resource
 from carnet.fhir.params import instant
 from carnet.identity.models import Person
+from carnet.interop.mhd import MHD_LIST_TYPES
+from carnet.interop.mhd_folders import DESIGNATION_TYPE
+from carnet.record.models import Folder, SubmissionSet, XdsFolder
 from carnet.sharing.audit import audit_event_resource
 from carnet.sharing.models import AccessEvent
 from carnet.vault import services as vault
@@ -67,6 +73,49 @@ def _binary(out: IO[bytes], document) -> None:
     out.write(b'"}}')
 
 
+HOLDER_FOLDER = {"system": "urn:carnet:folder", "code": "dossier", "display": "Dossier du titulaire"}
+
+
+def holder_folder_resource(folder: Folder, space: Person, members: list) -> dict[str, Any]:
+    """The holder's own folder ("dossier") as an MHD Folder List, told from clinical software's folders by its
+    designation type (the code the XDM metadata gives it too)."""
+    resource: dict[str, Any] = {
+        "resourceType": "List", "id": str(folder.uuid), "meta": mapping.meta(folder.created_at, 1),
+        "extension": [{"url": DESIGNATION_TYPE, "valueCodeableConcept": {"coding": [HOLDER_FOLDER]}}],
+        "identifier": [{"use": "usual", "system": "urn:ietf:rfc:3986", "value": f"urn:oid:2.25.{folder.uuid.int}"}],
+        "status": "current", "mode": "working", "title": folder.name,
+        "code": {"coding": [mapping.coding(MHD_LIST_TYPES, "folder", "Folder")]},
+        "subject": {"reference": f"Patient/{space.uuid}"}, "date": instant(folder.created_at),
+        "entry": [{"item": {"reference": f"DocumentReference/{d.uuid}"}} for d in members],
+    }
+    return resource
+
+
+def list_resources(space: Person, documents, *, every_folder: bool) -> Iterator[dict[str, Any]]:
+    """Submission sets of the exported documents, then folders with their exported documents (every folder of the
+    space when ``every_folder``, the holder's own export; otherwise only those holding an exported document, since
+    a folder's title may say what a document hidden from the requester is about)."""
+    uuids = documents.select_related(None).only("uuid")
+    # Two streams in submission set order, merged: as many queries for 10 sets as for 10,000.
+    groups = groupby(uuids.filter(submission_set__isnull=False).order_by("submission_set_id", "created_at", "pk")
+                      .only("uuid", "submission_set_id").iterator(chunk_size=500), key=lambda d: d.submission_set_id)
+    sets = SubmissionSet.objects.filter(person=space, pk__in=documents.values("submission_set_id")).order_by("pk")
+    pending = next(groups, None)
+    for submission in sets.iterator(chunk_size=500):
+        while pending is not None and pending[0] < submission.pk:
+            pending = next(groups, None)
+        found = list(pending[1]) if pending is not None and pending[0] == submission.pk else []
+        yield list_resource(submission, space, found)
+    for folder in XdsFolder.objects.filter(person=space).order_by("created_at", "pk"):
+        members = list(uuids.filter(xds_folders=folder))
+        if members or every_folder:
+            yield folder_resource(folder, space, members)
+    for own in Folder.objects.filter(person=space).order_by("created_at", "pk"):
+        members = list(uuids.filter(folder=own))
+        if members or every_folder:
+            yield holder_folder_resource(own, space, members)
+
+
 def profile_resources(space: Person) -> Iterator[dict[str, Any]]:
     """The medical profile's resources, with id, meta and patient reference as the FHIR face serves them."""
     if not apps.is_installed("carnet.medical"):
@@ -94,7 +143,7 @@ def audit_events(space: Person) -> Iterator[dict[str, Any]]:
                                    reason_display="" if event.allowed else event.reason)
 
 
-def write_bundle(out: IO[bytes], space: Person, documents, *, now=None) -> None:
+def write_bundle(out: IO[bytes], space: Person, documents, *, now=None, every_folder: bool = True) -> None:
     """Write the Bundle JSON into ``out``; ``documents`` is the queryset of exported documents."""
     now = now or timezone.now()
     head = {"resourceType": "Bundle", "id": str(uuid.uuid4()), "meta": {"lastUpdated": instant(now)},
@@ -106,6 +155,9 @@ def write_bundle(out: IO[bytes], space: Person, documents, *, now=None) -> None:
         out.write(_entry(mapping.document_reference(document)))
         out.write(b",")
         _binary(out, document)
+    for resource in list_resources(space, documents, every_folder=every_folder):
+        out.write(b",")
+        out.write(_entry(resource))
     for resource in profile_resources(space):
         out.write(b",")
         out.write(_entry(resource))

@@ -5,7 +5,11 @@
 hex, ``size`` in bytes, ``URI`` — the document's file name relative to its SUBSET folder), classifications (class,
 type, format, confidentiality, author with its ``authorPerson`` XCN / ``authorInstitution`` XON slots),
 external identifiers (``uniqueId``; ``patientId`` as a CX ``NIR^^^&1.2.250.1.213.1.4.8&ISO``) and the title as
-``rim:Name``. ``rim:Association`` of type RPLC says that an entry replaces another.
+``rim:Name``. ``rim:Association`` of type RPLC says that an entry replaces another. Also read: event codes,
+practice setting, facility type, comments (``rim:Description``), the logical version (``rim:VersionInfo``),
+``languageCode``, ``sourcePatientId``, ``referenceIdList``, ``serviceStopTime``; XDS Folders (RegistryPackages
+classified with the Folder node, §4.2.3.4) with their documents (HasMember associations from the folder); and the
+``urn:carnet:*`` slots a Carnet export adds (decision 0012), given as they are to the caller.
 
 The reader is pure (no database): ``open_archive`` checks the ZIP's central directory and parses every subset's
 metadata before anything is imported, so an archive that cannot be read is refused whole. Documents are then
@@ -17,6 +21,7 @@ document content or titles in an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -26,7 +31,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -52,6 +57,28 @@ SCHEME_TYPE = "urn:uuid:f0306f51-975f-434e-a61c-c59651d33983"
 ID_PATIENT = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
 ID_UNIQUE = "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab"
 ASSOCIATION_RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"
+HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
+REFERENCE_ID_LIST = "urn:ihe:iti:xds:2013:referenceIdList"  # CXi values (ITI TF-3 §4.2.3.2.28)
+FOLDER_NODE = "urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2"  # classificationNode of an XDS Folder
+SCHEME_FOLDER_CODES = "urn:uuid:1ba97051-7806-41a8-a48b-8fce7af683c5"  # XDSFolder.codeList
+FOLDER_PATIENT = "urn:uuid:f64ffdf0-4b97-4e06-b79f-a52b38ec2f8a"  # XDSFolder.patientId
+FOLDER_UNIQUE = "urn:uuid:75df8f67-9973-4fbe-a900-df66cefecc5a"  # XDSFolder.uniqueId
+CARNET_SLOT = "urn:carnet:"  # slots Carnet adds to its own exports (decision 0012); other readers ignore them
+# Their names after the prefix: what XDS has no attribute for.
+SLOT_SOURCE = "source"  # who deposited the document (record.enums.DocumentSource)
+SLOT_AUTHOR_KIND = "authorKind"  # record.enums.AuthorKind: the holder as author is not a professional
+SLOT_FILE_NAME = "fileName"  # the name the file was deposited under
+SLOT_ARCHIVED = "isArchived"  # the PDSm is-archived flag (a FHIR extension only)
+SLOT_READ_TIME = "readTime"  # DTM: when the holder opened it (read mark)
+SLOT_PINNED = "pinned"  # "true": the holder pinned it
+SLOT_SUBMISSION = "submissionSet."  # + uniqueId, sourceId, submissionTime, title, author: the set it was filed in
+SLOT_HOLDER_FOLDER = "holderFolder"  # on a Folder: "true" for the holder's own folder ("dossier")
+SLOT_CREATED = "creationTime"  # on a Folder: DTM of its creation
+SLOT_AUTHOR = "author"  # on a Folder: RPPS of the professional who created it
+SLOT_VERSION = "version"  # on a Folder: its version
+SLOT_AUTHOR_LABEL = "authorLabel"  # the author as Carnet shows it (the XCN/XON carry the same for others)
+SLOT_AUTHOR_ID = "authorId"  # the author's identifier as Carnet keeps it (RPPS, FINESS, ...)
+SLOT_XDS = "xds"  # which of the sender's XDS attributes the entry states as received (space-separated keys)
 STATUS_DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
 PS_NATIONAL_ID_OID = "1.2.250.1.71.4.2.1"
 
@@ -157,10 +184,34 @@ class DocumentEntry:
     replaces_entry_id: str | None = None
     replaces_unique_id: str | None = None
     problem: str | None = None
+    event_codes: tuple[Coded, ...] = ()
+    service_stop_time: dt.datetime | dt.date | None = None
+    comments: str | None = None
+    version: str | None = None  # rim:VersionInfo versionName
+    language: str | None = None  # languageCode
+    source_patient_id: str | None = None  # sourcePatientId (CX)
+    reference_ids: tuple[str, ...] = ()  # referenceIdList (CXi)
+    folders: tuple[str, ...] = ()  # uniqueIds of the XDS Folders of this subset the entry is a member of
+    carnet: dict[str, str] = field(default_factory=dict)  # the urn:carnet:* slots (a Carnet export)
 
     @property
     def act_time(self) -> dt.datetime | dt.date | None:
         return self.service_start_time or self.creation_time
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    """One XDS Folder of one subset: uniqueId, patient, title, codeList, lastUpdateTime, and Carnet slots."""
+
+    subset: str
+    entry_id: str
+    unique_id: str
+    patient_number: str | None
+    patient_oid: str | None
+    title: str | None
+    codes: tuple[Coded, ...]
+    last_update_time: dt.datetime | dt.date | None
+    carnet: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -315,10 +366,11 @@ class XdmArchive:
     """An opened, checked XDM archive: ``entries`` in metadata order (subset by subset), ``extract`` per entry."""
 
     def __init__(self, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], entries: list[DocumentEntry],
-                 subsets: list[str], max_document_bytes: int):
+                 subsets: list[str], max_document_bytes: int, folders: list[FolderEntry] | None = None):
         self._zip = archive
         self._members = members
         self.entries = entries
+        self.folders = folders or []
         self.subsets = subsets
         self.max_document_bytes = max_document_bytes
 
@@ -368,10 +420,14 @@ def open_archive(path: str | Path, *, max_document_bytes: int = 300 * MiB) -> It
         if not metadata:
             raise XdmArchiveError("no_metadata")
         entries: list[DocumentEntry] = []
+        folders: list[FolderEntry] = []
         for subset, name in metadata:
             root = _parse_metadata(archive, members[name], f"IHE_XDM/{subset}")
-            entries.extend(_entries(root, subset, f"{PurePosixPath(name).parent}", members, folded))
-        yield XdmArchive(archive, members, entries, [subset for subset, _name in metadata], max_document_bytes)
+            subset_folders = list(_folders(root, subset))
+            folders.extend(subset_folders)
+            entries.extend(_entries(root, subset, f"{PurePosixPath(name).parent}", members, folded, subset_folders))
+        yield XdmArchive(archive, members, entries, [subset for subset, _name in metadata], max_document_bytes,
+                         folders)
     finally:
         fh.close()
 
@@ -411,8 +467,35 @@ def _resolve_uri(uri: str | None, folder: str, members: dict[str, zipfile.ZipInf
     return (found, None) if found else (None, "missing_file")
 
 
+def _carnet_slots(element: etree._Element) -> dict[str, str]:
+    return {name[len(CARNET_SLOT):]: value for slot in element.findall("rim:Slot", NS)
+            if (name := slot.get("name") or "").startswith(CARNET_SLOT) and (value := _slot(element, name))}
+
+
+def _folders(root: etree._Element, subset: str) -> Iterator[FolderEntry]:
+    """The XDS Folders of a submission: RegistryPackages classified with the Folder node (the classification inside
+    the package or beside it, both are allowed)."""
+    marked = {c.get("classifiedObject") for c in root.iter(f"{{{RIM}}}Classification")
+              if c.get("classificationNode") == FOLDER_NODE}
+    for package in root.iter(f"{{{RIM}}}RegistryPackage"):
+        if package.get("id") not in marked:
+            continue
+        identifiers = {i.get("identificationScheme"): (i.get("value") or "").strip()
+                       for i in package.findall("rim:ExternalIdentifier", NS)}
+        unique_id = identifiers.get(FOLDER_UNIQUE, "")
+        if not unique_id or len(unique_id) > UNIQUE_ID_MAX:
+            continue  # a folder without a usable uniqueId is ignored; its documents are imported all the same
+        number, oid = parse_cx(identifiers[FOLDER_PATIENT]) if identifiers.get(FOLDER_PATIENT) else (None, None)
+        codes = tuple(c for c in (_coded(e) for e in package.findall("rim:Classification", NS)
+                                  if e.get("classificationScheme") == SCHEME_FOLDER_CODES) if c)
+        yield FolderEntry(subset=subset, entry_id=package.get("id") or "", unique_id=unique_id,
+                          patient_number=number, patient_oid=oid, title=_localized(package), codes=codes,
+                          last_update_time=parse_dtm(_slot(package, "lastUpdateTime")),
+                          carnet=_carnet_slots(package))
+
+
 def _entries(root: etree._Element, subset: str, folder: str, members: dict[str, zipfile.ZipInfo],
-             folded: dict[str, str]) -> Iterator[DocumentEntry]:
+             folded: dict[str, str], folders: list[FolderEntry] | None = None) -> Iterator[DocumentEntry]:
     objects = [o for o in root.iter(f"{{{RIM}}}ExtrinsicObject")
                if o.get("objectType") in (STABLE_ENTRY, ON_DEMAND_ENTRY, None)]
     unique_by_id: dict[str, str] = {}
@@ -421,11 +504,18 @@ def _entries(root: etree._Element, subset: str, folder: str, members: dict[str, 
             if identifier.get("identificationScheme") == ID_UNIQUE:
                 unique_by_id[obj.get("id") or ""] = (identifier.get("value") or "").strip()
     replaces: dict[str, str] = {}
+    folder_ids = {f.entry_id: f.unique_id for f in folders or []}
+    in_folders: dict[str, list[str]] = {}
     for association in root.iter(f"{{{RIM}}}Association"):
-        if association.get("associationType") == ASSOCIATION_RPLC:
-            replaces[association.get("sourceObject") or ""] = association.get("targetObject") or ""
+        kind, source = association.get("associationType"), association.get("sourceObject") or ""
+        if kind == ASSOCIATION_RPLC:
+            replaces[source] = association.get("targetObject") or ""
+        elif kind == HAS_MEMBER and source in folder_ids:
+            in_folders.setdefault(association.get("targetObject") or "", []).append(folder_ids[source])
     for obj in objects:
-        yield _entry(obj, subset, folder, members, folded, replaces, unique_by_id)
+        entry = _entry(obj, subset, folder, members, folded, replaces, unique_by_id)
+        found = in_folders.get(entry.entry_id)
+        yield dataclasses.replace(entry, folders=tuple(dict.fromkeys(found))) if found else entry
 
 
 def _entry(obj: etree._Element, subset: str, folder: str, members: dict[str, zipfile.ZipInfo],
@@ -460,6 +550,8 @@ def _entry(obj: etree._Element, subset: str, folder: str, members: dict[str, zip
     if uri_problem:
         problems.append(uri_problem)
     target = replaces.get(entry_id)
+    description = obj.find("rim:Description/rim:LocalizedString", NS)
+    version = obj.find("rim:VersionInfo", NS)
     return DocumentEntry(
         subset=subset, entry_id=entry_id, unique_id=unique_id, patient_id=patient_id,
         patient_number=number, patient_oid=oid, mime_type=(obj.get("mimeType") or "").strip().lower(),
@@ -473,5 +565,12 @@ def _entry(obj: etree._Element, subset: str, folder: str, members: dict[str, zip
         deprecated=obj.get("status") == STATUS_DEPRECATED,
         replaces_entry_id=target, replaces_unique_id=unique_by_id.get(target or "") or None,
         problem=problems[0] if problems else None,
+        event_codes=tuple(c for c in (_coded(e) for e in classified.get(SCHEME_EVENT, [])) if c),
+        service_stop_time=parse_dtm(_slot(obj, "serviceStopTime")),
+        language=_slot(obj, "languageCode"), source_patient_id=_slot(obj, "sourcePatientId"),
+        reference_ids=tuple(v for v in _slot_values(obj, REFERENCE_ID_LIST) if v),
+        comments=(description.get("value") or "").strip() or None if description is not None else None,
+        version=(version.get("versionName") or "").strip() or None if version is not None else None,
+        carnet=_carnet_slots(obj),
     )
 

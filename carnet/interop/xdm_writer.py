@@ -5,7 +5,8 @@ document's bytes as chunks. Documents are streamed into the ZIP one at a time wh
 counted, then ``METADATA.XML`` is written element by element (``etree.xmlfile``), so memory holds one document
 chunk and one ExtrinsicObject at a time, whatever the number of documents. The metadata follows ITI TF-3 §4.2.3
 (slots, classifications, external identifiers) with the same ebRIM coding that ``xdm.py`` reads, so
-``carnet import_dmp`` takes back what this writes.
+``carnet import_dmp`` takes back what this writes. Folders (``XdmFolder``) are written before the entries, as
+RegistryPackages classified as Folder, each entry followed by its HasMember links from its folders (§4.2.3.4).
 """
 
 from __future__ import annotations
@@ -21,15 +22,21 @@ from lxml import etree
 
 from carnet.interop.xdm import (
     ASSOCIATION_RPLC,
+    FOLDER_NODE,
+    FOLDER_PATIENT,
+    FOLDER_UNIQUE,
     ID_PATIENT,
     ID_UNIQUE,
     LCM,
     PS_NATIONAL_ID_OID,
+    REFERENCE_ID_LIST,
     RIM,
     SCHEME_AUTHOR,
     SCHEME_CLASS,
     SCHEME_CONFIDENTIALITY,
+    SCHEME_EVENT,
     SCHEME_FACILITY,
+    SCHEME_FOLDER_CODES,
     SCHEME_FORMAT,
     SCHEME_PRACTICE,
     SCHEME_TYPE,
@@ -66,11 +73,15 @@ def cx(number: str, oid: str) -> str:
     return f"{number}^^^&{oid}&ISO"
 
 
-def xcn(*, family: str = "", given: str = "", rpps: str = "") -> str:
-    """An authorPerson XCN; a professional known by RPPS gets the national PS id ``8`` + RPPS."""
-    identifier = f"8{rpps}" if rpps else ""
-    authority = f"&{PS_NATIONAL_ID_OID}&ISO" if rpps else ""
-    suffix = "^D^^^IDNPS" if rpps else ""
+def xcn(*, family: str = "", given: str = "", rpps: str = "", ins: str = "", ins_oid: str = "") -> str:
+    """An authorPerson XCN; a professional known by RPPS gets the national PS id ``8`` + RPPS, a patient who is the
+    author their INS (``ins`` under ``ins_oid``)."""
+    if rpps:
+        identifier, authority, suffix = f"8{rpps}", f"&{PS_NATIONAL_ID_OID}&ISO", "^D^^^IDNPS"
+    elif ins and ins_oid:
+        identifier, authority, suffix = ins, f"&{ins_oid}&ISO", "^^^^INS"
+    else:
+        identifier, authority, suffix = "", "", ""
     return f"{identifier}^{hl7_text(family)}^{hl7_text(given)}^^^^^^{authority}{suffix}"
 
 
@@ -106,6 +117,28 @@ class XdmEntry:
     deprecated: bool = False
     hash: str = ""
     size: int = 0
+    extra_slots: dict[str, str] = field(default_factory=dict)
+    event_codes: tuple[Code, ...] = ()  # eventCodeList
+    comments: str = ""  # rim:Description
+    version: str = ""  # rim:VersionInfo versionName (the entry's logical version)
+    folders: tuple[str, ...] = ()  # entry ids of the folders (same subset) this document is a member of
+    other_authors: tuple[tuple[str | None, str | None, str | None], ...] = ()  # (XCN, XON, role) after the first
+    language: str = "fr-FR"  # languageCode
+    source_patient_id: str = ""  # sourcePatientId (CX), the patientId when empty
+    reference_ids: tuple[str, ...] = ()  # referenceIdList (CXi)
+
+
+@dataclass(frozen=True)
+class XdmFolder:
+    """An XDS Folder (ITI TF-3 §4.2.3.4): a RegistryPackage classified as Folder, its documents linked by HasMember
+    associations (written with each document entry)."""
+
+    entry_id: str
+    unique_id: str
+    patient_id: str  # CX
+    title: str
+    codes: tuple[Code, ...]  # codeList (required by XDS)
+    last_update_time: str = ""  # DTM
     extra_slots: dict[str, str] = field(default_factory=dict)
 
 
@@ -158,31 +191,42 @@ def extrinsic_object(entry: XdmEntry) -> etree._Element:
              status=DEPRECATED if entry.deprecated else APPROVED)
     _slot(obj, "creationTime", entry.creation_time)
     _slot(obj, "hash", entry.hash)
-    _slot(obj, "languageCode", "fr-FR")
+    _slot(obj, "languageCode", entry.language)
     if entry.service_start_time:
         _slot(obj, "serviceStartTime", entry.service_start_time)
     _slot(obj, "size", str(entry.size))
-    _slot(obj, "sourcePatientId", entry.patient_id)
+    _slot(obj, "sourcePatientId", entry.source_patient_id or entry.patient_id)
     _slot(obj, "URI", entry.uri)
+    if entry.reference_ids:
+        _slot(obj, REFERENCE_ID_LIST, *entry.reference_ids)
     for key, value in entry.extra_slots.items():
         _slot(obj, key, value)
     if entry.title:
         _name(obj, entry.title)
-    if entry.author_person or entry.author_institution:
-        author = _e("Classification", obj, id=f"cl-{oid}-author", classificationScheme=SCHEME_AUTHOR,
+    if entry.comments:
+        _e("LocalizedString", _e("Description", obj), value=entry.comments)
+    if entry.version:
+        _e("VersionInfo", obj, versionName=entry.version)
+    for number, (person, institution, role) in enumerate(
+            ((entry.author_person, entry.author_institution, entry.author_role), *entry.other_authors)):
+        if not (person or institution):
+            continue
+        author = _e("Classification", obj, id=f"cl-{oid}-author{number or ''}", classificationScheme=SCHEME_AUTHOR,
                     classifiedObject=oid, nodeRepresentation="", objectType=CLASSIFICATION_TYPE)
-        if entry.author_person:
-            _slot(author, "authorPerson", entry.author_person)
-        if entry.author_institution:
-            _slot(author, "authorInstitution", entry.author_institution)
-        if entry.author_role:
-            _slot(author, "authorRole", entry.author_role)
+        if person:
+            _slot(author, "authorPerson", person)
+        if institution:
+            _slot(author, "authorInstitution", institution)
+        if role:
+            _slot(author, "authorRole", role)
     if entry.class_code:
         _classification(obj, SCHEME_CLASS, oid, entry.class_code, "class")
     for number, code in enumerate(entry.confidentiality):
         _classification(obj, SCHEME_CONFIDENTIALITY, oid, code, f"conf{number}")
     if entry.format:
         _classification(obj, SCHEME_FORMAT, oid, entry.format, "format")
+    for number, code in enumerate(entry.event_codes):
+        _classification(obj, SCHEME_EVENT, oid, code, f"event{number}")
     if entry.facility_type:
         _classification(obj, SCHEME_FACILITY, oid, entry.facility_type, "facility")
     if entry.practice_setting:
@@ -207,20 +251,48 @@ def _submission_elements(submission: Submission, package_id: str) -> list[etree.
     return [package, marker]
 
 
+def folder_elements(folder: XdmFolder, package_id: str) -> list[etree._Element]:
+    """A Folder RegistryPackage (title, lastUpdateTime, codeList, uniqueId, patientId), its Folder classification and
+    the SubmissionSet's HasMember association to it (ITI TF-3 §4.2.3.4, §4.3.1.2.3)."""
+    fid = folder.entry_id
+    package = _e("RegistryPackage", id=fid)
+    if folder.last_update_time:
+        _slot(package, "lastUpdateTime", folder.last_update_time)
+    for key, value in folder.extra_slots.items():
+        _slot(package, key, value)
+    if folder.title:
+        _name(package, folder.title)
+    for number, code in enumerate(folder.codes):
+        _classification(package, SCHEME_FOLDER_CODES, fid, code, f"code{number}")
+    _identifier(package, fid, FOLDER_PATIENT, folder.patient_id, "XDSFolder.patientId")
+    _identifier(package, fid, FOLDER_UNIQUE, folder.unique_id, "XDSFolder.uniqueId")
+    marker = _e("Classification", id=f"cl-{fid}", classifiedObject=fid, classificationNode=FOLDER_NODE)
+    member = _e("Association", id=f"as-{fid}", associationType=HAS_MEMBER, sourceObject=package_id,
+                targetObject=fid)
+    return [package, marker, member]
+
+
 def _associations(entry: XdmEntry, package_id: str) -> list[etree._Element]:
     member = _e("Association", id=f"as-{entry.entry_id}", associationType=HAS_MEMBER, sourceObject=package_id,
                 targetObject=entry.entry_id)
     _slot(member, "SubmissionSetStatus", "Original")
     out = [member]
+    for folder_id in entry.folders:  # Folder -> document, itself a member of the SubmissionSet
+        link = f"as-{folder_id}-{entry.entry_id}"
+        out.append(_e("Association", id=link, associationType=HAS_MEMBER, sourceObject=folder_id,
+                      targetObject=entry.entry_id))
+        out.append(_e("Association", id=f"as-{link}", associationType=HAS_MEMBER, sourceObject=package_id,
+                      targetObject=link))
     if entry.replaces:
         out.append(_e("Association", id=f"rplc-{entry.entry_id}", associationType=ASSOCIATION_RPLC,
                       sourceObject=entry.entry_id, targetObject=entry.replaces))
     return out
 
 
-def write_metadata(out: IO[bytes], submission: Submission, entries: Iterable[XdmEntry], subset: str) -> int:
+def write_metadata(out: IO[bytes], submission: Submission, entries: Iterable[XdmEntry], subset: str,
+                   folders: Iterable[XdmFolder] = ()) -> int:
     """Stream ``METADATA.XML`` (an ``lcm:SubmitObjectsRequest``) into ``out``, one entry at a time; returns the
-    number of entries written."""
+    number of entries written. Folders come first, so that each entry's HasMember links follow it."""
     package_id = f"SubmissionSet-{subset}"
     count = 0
     with etree.xmlfile(out, encoding="UTF-8") as xf:
@@ -229,6 +301,9 @@ def write_metadata(out: IO[bytes], submission: Submission, entries: Iterable[Xdm
             with xf.element(f"{{{RIM}}}RegistryObjectList"):
                 for element in _submission_elements(submission, package_id):
                     xf.write(element)
+                for folder in folders:
+                    for element in folder_elements(folder, package_id):
+                        xf.write(element)
                 for entry in entries:
                     xf.write(extrinsic_object(entry))
                     for association in _associations(entry, package_id):
@@ -253,9 +328,10 @@ class XdmZipWriter:
                 member.write(chunk)
         return size, sha1.hexdigest()
 
-    def add_metadata(self, subset: str, submission: Submission, entries: Iterable[XdmEntry]) -> int:
+    def add_metadata(self, subset: str, submission: Submission, entries: Iterable[XdmEntry],
+                     folders: Iterable[XdmFolder] = ()) -> int:
         with self.archive.open(f"IHE_XDM/{subset}/METADATA.XML", "w", force_zip64=True) as member:
-            return write_metadata(member, submission, entries, subset)
+            return write_metadata(member, submission, entries, subset, folders)
 
     def add_readme(self, readme: str, index_html: str) -> None:
         """``README.TXT`` and ``INDEX.HTM`` at the root (ITI TF-2b §3.32.4.1.4)."""

@@ -15,11 +15,18 @@ source "migration" and its XDS uniqueId. Rules (docs/decisions/0009-dmp-migratio
   the bytes. Unknown INS, invalid INS (bad control key), test INS where they are not accepted, closed spaces: refused.
 * The report names each entry by subset, uniqueId and type code, with an outcome and a reason code: never a title,
   a name or any content.
+* Standard XDS metadata is kept from any archive: class, format, practice setting, facility type, event codes,
+  comments, the service stop time, and XDS Folders (with their documents). A Carnet export (decision 0012) also
+  carries ``urn:carnet:*`` slots, read only when present: the document's source (instead of "migration"), the
+  author kind, file name, deposit time (its creationTime), version, archived flag, the submission set it was filed
+  in, the holder's read and pin marks, and which folders are the holder's own. Masking is then taken as written
+  (not from the holder's default), and a missing serviceStartTime stays a missing act date.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -28,29 +35,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carnet.identity.actions.enrolment import is_opposed
 from carnet.identity.enums import SpaceStatus
 from carnet.identity.models import Person
-from carnet.interop import cda, terminology
+from carnet.interop import cda, terminology, xdm
 from carnet.interop.errors import MESSAGES as FORMAT_REFUSALS
 from carnet.interop.formats import SNIFF_BYTES, UnsupportedFormat, sniff
-from carnet.interop.ins import BAD_KEY, MALFORMED, accepts_test_ins, check_ins
+from carnet.interop.ins import BAD_KEY, MALFORMED, MISSING, accepts_test_ins, check_ins
 from carnet.interop.xdm import (
     DocumentEntry,
     ExtractedDocument,
+    FolderEntry,
     XdmArchive,
     XdmArchiveError,
     XdmEntryError,
     open_archive,
+    parse_dtm,
 )
+from carnet.vault import services as vault
 
 from . import actions
-from .enums import AuthorKind, DocumentSource
+from .enums import AuthorKind, DocumentSource, DocumentStatus
 from .errors import RecordError
-from .models import Document
+from .models import Document, DocumentMark, Folder, SubmissionSet, XdsFolder
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +165,7 @@ class _Run:
     archive: XdmArchive
     persons: dict[str, tuple[Person | None, str]] = field(default_factory=dict)  # nir -> (person, refusal)
     filed: dict[int, tuple[Person, int]] = field(default_factory=dict)  # person pk -> (person, documents filed)
+    folders: dict[tuple[str, str], Folder | XdsFolder] = field(default_factory=dict)  # (subset, uniqueId) -> stored
 
 
 def import_dmp(path: str | Path, *, on_outcome: Callable[[EntryOutcome], None] | None = None) -> DmpImportReport:
@@ -164,6 +175,8 @@ def import_dmp(path: str | Path, *, on_outcome: Callable[[EntryOutcome], None] |
     try:
         with open_archive(path, max_document_bytes=settings.CARNET_MAX_DOCUMENT_BYTES) as archive:
             run = _Run(archive)
+            for folder in archive.folders:
+                _import_folder(run, _with_patient(folder, archive.entries))
             for entry in _in_replacement_order(archive.entries):
                 outcome = _import_entry(run, entry)
                 report.outcomes.append(outcome)
@@ -209,7 +222,7 @@ def _import_entry(run: _Run, entry: DocumentEntry) -> EntryOutcome:
             raise _Refused("unknown_type")
         with run.archive.extract(entry) as extracted:
             kind = _check_content(entry, extracted.path)
-            stored = _store(person, entry, extracted, kind)
+            stored = _store(run, person, entry, extracted, kind)
             if not stored.invisible_to_holder:  # a result held for an announcement consultation is not announced
                 run.filed[person.pk] = (person, run.filed.get(person.pk, (person, 0))[1] + 1)
     except _Refused as refusal:
@@ -224,6 +237,51 @@ def _import_entry(run: _Run, entry: DocumentEntry) -> EntryOutcome:
     return outcome(IMPORTED if person.status == SpaceStatus.ACTIVE else PENDING)
 
 
+def _with_patient(folder: FolderEntry, entries: list[DocumentEntry]) -> FolderEntry:
+    """A folder without its own patientId belongs to the patient of its first document."""
+    if folder.patient_number:
+        return folder
+    member = next((e for e in entries if e.subset == folder.subset and folder.unique_id in e.folders), None)
+    if member is None:
+        return folder
+    return dataclasses.replace(folder, patient_number=member.patient_number, patient_oid=member.patient_oid)
+
+
+def _import_folder(run: _Run, entry: FolderEntry) -> None:
+    """An XDS Folder of the archive, found by its uniqueId (or, for the holder's own, by its name) or created, before
+    its documents; a folder whose patient is refused is left out (its documents are refused too)."""
+    try:
+        person = _person_for(run, entry)
+    except _Refused:
+        return
+    created = _aware_time(parse_dtm(entry.carnet.get(xdm.SLOT_CREATED))) or timezone.now()
+    if entry.carnet.get(xdm.SLOT_HOLDER_FOLDER) == "true":
+        model: type[Folder] | type[XdsFolder] = Folder
+        key = {"name": " ".join((entry.title or "").split())[:50] or entry.unique_id[-50:]}
+        defaults: dict = {"created_at": created}
+    else:
+        model, key = XdsFolder, {"unique_id": entry.unique_id}
+        version = entry.carnet.get(xdm.SLOT_VERSION, "")
+        defaults = {
+            "title": (entry.title or "")[:255], "created_at": created,
+            "updated_at": _aware_time(entry.last_update_time) or created,
+            "codes": [{"system": c.scheme or "", "code": c.code, "display": c.display or ""} for c in entry.codes],
+            "author_identifier": entry.carnet.get(xdm.SLOT_AUTHOR, "")[:64],
+            "version": int(version) if version.isdigit() else 1}
+    try:
+        with transaction.atomic():
+            stored, _made = model.objects.get_or_create(person=person, **key, defaults=defaults)
+    except IntegrityError:  # made meanwhile by a concurrent run
+        stored = model.objects.get(person=person, **key)
+    run.folders[(entry.subset, entry.unique_id)] = stored
+
+
+def _aware_time(value: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return timezone.make_aware(dt.datetime.combine(value, dt.time(12)))
+
+
 def _notify(run: _Run) -> None:
     """One notice per person for the whole run (not one per document): that documents arrived, never what."""
     for person, count in run.filed.values():
@@ -235,7 +293,7 @@ def _type_scheme(entry: DocumentEntry) -> str | None:
     return entry.type.scheme if entry.type and entry.type.scheme else None
 
 
-def _person_for(run: _Run, entry: DocumentEntry) -> Person:
+def _person_for(run: _Run, entry: DocumentEntry | FolderEntry) -> Person:
     check = check_ins(entry.patient_oid, entry.patient_number)
     if check.problem in (BAD_KEY, MALFORMED):
         raise _Refused("ins_invalid")
@@ -280,15 +338,32 @@ def _check_content(entry: DocumentEntry, path: str) -> str:
         except UnsupportedFormat as refusal:
             raise _Refused(f"format:{refusal.code}") from None
         ins = header.ins
-        if ins is not None and (ins.root, (ins.extension or "").upper()) != (
-                entry.patient_oid, (entry.patient_number or "").upper()):
+        if ins is not None and not _same_ins(ins.root, ins.extension, entry):
             raise _Refused("patient_mismatch")
     return kind
 
 
+def _same_ins(root: str | None, extension: str | None, entry: DocumentEntry) -> bool:
+    """A CDA's own INS names the metadata's person: the same NIR, under the same OID or another INS (not NIA) OID
+    accepted here. The export writes the production OID, while a CDA filed in a test space carries the test one."""
+    if (extension or "").strip().upper() != (entry.patient_number or "").upper():
+        return False
+    if root == entry.patient_oid:
+        return True
+    check = check_ins(root, extension)
+    return check.problem != MISSING and not check.nia and (not check.test or accepts_test_ins())
+
+
 def _author(entry: DocumentEntry, kind: str) -> actions.Author | None:
     """From the metadata's authorPerson (RPPS when "8" + RPPS), else its institution; a CDA without author
-    metadata keeps its header's first author (add_document reads it)."""
+    metadata keeps its header's first author (add_document reads it). A Carnet export names the author's kind."""
+    slots = entry.carnet
+    author_kind = slots.get(xdm.SLOT_AUTHOR_KIND)
+    if author_kind in AuthorKind.values:
+        first = entry.authors[0] if entry.authors else xdm.XdmAuthor()
+        label = first.institution if author_kind == AuthorKind.ORGANISATION else first.name
+        return actions.Author(author_kind, slots.get(xdm.SLOT_AUTHOR_LABEL, label or first.institution or first.name
+                                                     or ""), slots.get(xdm.SLOT_AUTHOR_ID, first.rpps or ""))
     for author in entry.authors:
         if author.name or author.rpps:
             return actions.Author(AuthorKind.PROFESSIONAL, author.name or author.institution or "", author.rpps or "")
@@ -307,18 +382,114 @@ def _act_date(entry: DocumentEntry) -> dt.datetime | None:
     return value
 
 
-def _store(person: Person, entry: DocumentEntry, extracted: ExtractedDocument, kind: str) -> Document:
+def _submission_set(person: Person, entry: DocumentEntry) -> SubmissionSet | None:
+    """The submission set a Carnet export says the document was filed in (found by uniqueId, or made again)."""
+    slots = {name[len(xdm.SLOT_SUBMISSION):]: value for name, value in entry.carnet.items()
+             if name.startswith(xdm.SLOT_SUBMISSION)}
+    if not slots.get("uniqueId"):
+        return None
+    found, _made = SubmissionSet.objects.get_or_create(person=person, unique_id=slots["uniqueId"][:128], defaults={
+        "source_id": slots.get("sourceId", "")[:128], "title": slots.get("title", "")[:255],
+        "author_identifier": slots.get("author", "")[:64],
+        "submitted_at": _aware_time(parse_dtm(slots.get("submissionTime"))) or timezone.now()})
+    return found
+
+
+def _reference_id(value: str) -> dict[str, str]:
+    """A referenceIdList CXi back to a FHIR identifier (an ISO authority is an OID)."""
+    parts = value.split("^")
+    authority = parts[3].split("&") if len(parts) > 3 else []
+    system = authority[1] if len(authority) > 1 else ""
+    if system and len(authority) > 2 and authority[2] == "ISO":
+        system = f"urn:oid:{system}"
+    return {"system": system, "value": parts[0]}
+
+
+def _xds_details(entry: DocumentEntry) -> dict | None:
+    """``details["xds"]``: comments and the service stop time from any archive; from a Carnet export, also what the
+    sender declared (its ``xds`` slot names which): authors, organisations, labels, languages, related ids, the
+    source patient's INS OID."""
+    out: dict = {}
+    declared = set(entry.carnet.get(xdm.SLOT_XDS, "").split())
+    if "authors" in declared:
+        out["authors"] = [{"given": a.given or "", "family": a.family or "", "rpps": a.rpps or "", "role": a.role or ""}
+                          for a in entry.authors if a.name or a.rpps]
+    if "related" in declared:
+        out["related"] = [_reference_id(v) for v in entry.reference_ids]
+    if "security_labels" in declared:
+        out["security_labels"] = [c.code for c in entry.confidentiality]
+    if "languages" in declared:
+        out["languages"] = [entry.language] if entry.language else []
+    if "organisations" in declared:
+        out["organisations"] = [a.institution for a in entry.authors if a.institution]
+    if "source_patient" in declared and entry.source_patient_id:
+        out["source_patient"] = {"ins_oid": xdm.parse_cx(entry.source_patient_id)[1] or ""}
+    if entry.comments:
+        out["comment"] = entry.comments[:1000]
+    if entry.service_stop_time:
+        out["period_end"] = (_aware_time(entry.service_stop_time) or timezone.now()).isoformat()
+    return out or None
+
+
+def _store(run: _Run, person: Person, entry: DocumentEntry, extracted: ExtractedDocument, kind: str) -> Document:
+    """One document, its folders, submission set and marks in one transaction: all of it, or nothing."""
     codes = {(c.scheme, c.code) for c in entry.confidentiality}
     replaced = None
     if entry.replaces_unique_id:
         replaced = Document.objects.of(person).filter(unique_id=entry.replaces_unique_id).first()
     assert entry.type is not None  # checked by the caller
-    return actions.add_document(
-        None, person, content=extracted, filename=extracted.name, title=entry.title or "",
-        type_code=entry.type.code, act_date=_act_date(entry), source=DocumentSource.MIGRATION,
-        author=_author(entry, kind),
-        masked=True if (CONFIDENTIALITY_DMP, "MASQUE_PS") in codes else None,
-        hidden_from_representatives=(CONFIDENTIALITY_DMP, "INVISIBLE_REPRESENTANTS_LEGAUX") in codes,
-        invisible_to_holder=(CONFIDENTIALITY_DMP, "INVISIBLE_PATIENT") in codes,
-        replaces=replaced, unique_id=entry.unique_id, notify=False,
-    )
+    slots = entry.carnet
+    source = slots.get(xdm.SLOT_SOURCE)
+    ours = source in DocumentSource.values  # a Carnet export: its slots say what XDS cannot
+    masked = (CONFIDENTIALITY_DMP, "MASQUE_PS") in codes
+    folders = [run.folders[(entry.subset, u)] for u in entry.folders if (entry.subset, u) in run.folders]
+    with vault.atomic():
+        document = actions.add_document(
+            None, person, content=extracted, filename=slots.get(xdm.SLOT_FILE_NAME, "") if ours else extracted.name,
+            title=entry.title or "", type_code=entry.type.code,
+            act_date=_aware_time(entry.service_start_time) if ours else _act_date(entry),
+            source=source if source and ours else DocumentSource.MIGRATION, author=_author(entry, kind),
+            masked=masked if ours else (True if masked else None),
+            hidden_from_representatives=(CONFIDENTIALITY_DMP, "INVISIBLE_REPRESENTANTS_LEGAUX") in codes,
+            invisible_to_holder=(CONFIDENTIALITY_DMP, "INVISIBLE_PATIENT") in codes,
+            replaces=replaced, unique_id=entry.unique_id, notify=False,
+            class_code=entry.document_class.code[:32] if entry.document_class else "",
+            format_code=entry.format.code[:128] if entry.format else "",
+            practice_setting_code=entry.practice_setting.code if entry.practice_setting else "",
+            facility_type_code=entry.facility_type.code if entry.facility_type else "",
+            event_codes=[{"system": c.scheme or "", "code": c.code, "display": c.display or ""}
+                         for c in entry.event_codes],
+            folder=next((f for f in folders if isinstance(f, Folder)), None),
+            submission_set=_submission_set(person, entry) if ours else None, xds=_xds_details(entry),
+            archived=slots.get(xdm.SLOT_ARCHIVED) == "true", within=True,
+        )
+        xds_folders = [f for f in folders if isinstance(f, XdsFolder)]
+        for folder in xds_folders:
+            folder.documents.add(document)
+        if ours:
+            _restore(person, entry, document)
+    return document
+
+
+def _restore(person: Person, entry: DocumentEntry, document: Document) -> None:
+    """What a Carnet export carries beyond add_document's arguments: deposit time, version, the holder as author,
+    the holder's read and pin marks."""
+    slots = entry.carnet
+    changes: dict = {}
+    created = _aware_time(entry.creation_time)
+    if created is not None:
+        changes["created_at"] = created
+    if entry.version and entry.version.isdigit():
+        changes["version"] = int(entry.version)
+    if entry.deprecated and document.status == DocumentStatus.CURRENT:  # superseded without a replacement (PDSm)
+        changes["status"] = DocumentStatus.SUPERSEDED
+    author = entry.authors[0] if entry.authors else None
+    if author is not None and author.person_id == person.nir and check_ins(author.person_id_oid, author.person_id).nir:
+        changes["author_person"] = person  # the holder as author, named by their INS
+    if changes:
+        Document.objects.filter(pk=document.pk).update(**changes)
+    read_at = _aware_time(parse_dtm(slots.get(xdm.SLOT_READ_TIME)))
+    pinned = slots.get(xdm.SLOT_PINNED) == "true"
+    if read_at or pinned:
+        DocumentMark.objects.update_or_create(person=person, document=document, reader=person,
+                                              defaults={"read_at": read_at, "pinned": pinned})
