@@ -1,7 +1,7 @@
 """The FHIR R4 Bundle (type ``collection``) of one space, written incrementally: Patient, every exported
 document as DocumentReference + Binary (base64 encoded on the fly from the vault stream), the submission sets and
 folders as List (IHE MHD: SubmissionSet and Folder Lists, the holder's own folders as Folder Lists too), the medical
-profile and the access history as AuditEvent.
+profile, the messages as Communication and the access history as AuditEvent.
 
 Resources come from the modules that already speak FHIR (``fhir.mapping`` for Patient and DocumentReference,
 ``sharing.audit`` for AuditEvent, the medical app's stored resources as ``fhir.profile`` serves them); only the
@@ -135,6 +135,57 @@ def profile_resources(space: Person) -> Iterator[dict[str, Any]]:
         yield resource
 
 
+def communication_resources(space: Person, documents) -> Iterator[dict[str, Any]]:
+    """The space's messaging (decision 0013) as Communication: one per message, the conversation's subject as
+    `topic`, each answer `inResponseTo` the message before it, a joined document as a reference when it is in this
+    export. The professional is named by their national identifier; the person's side by the Patient, or by name
+    for a representative or caregiver (whose message also carries its footer)."""
+    if not apps.is_installed("carnet.messaging"):
+        return
+    from carnet.messaging.actions import for_export
+    from carnet.sharing.policy import Role
+    from carnet.sharing.professions import RPPS_SYSTEM
+
+    exported = set(documents.filter(pk__in=_joined_documents(space)).values_list("pk", flat=True))
+    patient = {"reference": f"Patient/{space.uuid}", "display": space.full_name}
+    for conversation, messages in for_export(space):
+        professional = conversation.professional
+        practitioner = {"type": "Practitioner", "display": professional.full_name,
+                        "identifier": {"system": RPPS_SYSTEM, "value": professional.national_id}}
+        previous = None
+        for message in messages:
+            if message.from_professional:
+                sender, recipient = practitioner, patient
+            elif message.author_role == Role.HOLDER:
+                sender, recipient = patient, practitioner
+            else:
+                sender, recipient = {"type": "RelatedPerson", "display": message.author_label}, practitioner
+            payload = [{"contentString": message.text}]
+            if message.footer:
+                payload.append({"contentString": message.footer})
+            if message.document_id in exported:
+                payload.append({"contentReference": {"reference": f"DocumentReference/{message.document.uuid}"}})
+            resource: dict[str, Any] = {
+                "resourceType": "Communication", "id": str(message.uuid),
+                "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{message.uuid}"}],
+                "status": "completed", "subject": {"reference": f"Patient/{space.uuid}"},
+                "topic": {"text": conversation.subject_text}, "sent": instant(message.sent_at),
+                "sender": sender, "recipient": [recipient], "payload": payload,
+            }
+            if message.read_at:
+                resource["received"] = instant(message.read_at)
+            if previous is not None:
+                resource["inResponseTo"] = [{"reference": f"Communication/{previous.uuid}"}]
+            previous = message
+            yield resource
+
+
+def _joined_documents(space: Person):
+    from carnet.messaging.models import Message
+
+    return Message.objects.filter(person=space, document__isnull=False).values("document_id")
+
+
 def audit_events(space: Person) -> Iterator[dict[str, Any]]:
     """The space's whole access history, oldest first, as AuditEvent (sharing.audit's mapping)."""
     for event in AccessEvent.objects.filter(person=space).order_by("sequence").iterator(chunk_size=500):
@@ -159,6 +210,9 @@ def write_bundle(out: IO[bytes], space: Person, documents, *, now=None, every_fo
         out.write(b",")
         out.write(_entry(resource))
     for resource in profile_resources(space):
+        out.write(b",")
+        out.write(_entry(resource))
+    for resource in communication_resources(space, documents):
         out.write(b",")
         out.write(_entry(resource))
     for resource in audit_events(space):

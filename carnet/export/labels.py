@@ -21,6 +21,7 @@ ACTIONS = {
     "document.": gettext_lazy("Modification d'un document"), "space.export": gettext_lazy("Export des données"),
     "space.": gettext_lazy("Espace santé"), "sharing.": gettext_lazy("Gestion des accès des professionnels"),
     "emergency": gettext_lazy("Accès en situation d'urgence"), "settings.": gettext_lazy("Paramètres"),
+    "message.": gettext_lazy("Messagerie"),
 }
 
 

@@ -66,6 +66,26 @@ def _profile(space: Person, story: list, styles, *, vaccinations: bool) -> None:
         story.append(Paragraph(_escape(_("Aucune information.")), styles["Normal"]))
 
 
+def _messaging(space: Person, story: list, styles) -> None:
+    """One line per conversation (when, with whom, about what, how many messages); the texts are in the FHIR file."""
+    if not apps.is_installed("carnet.messaging"):
+        return
+    from carnet.messaging.actions import for_export
+
+    story.append(Paragraph(_escape(_("Messagerie")), styles["Heading2"]))
+    count = 0
+    for conversation, messages in for_export(space):
+        line = _("%(date)s — %(professional)s — « %(subject)s » — %(count)s message(s)") % {
+            "date": _when(conversation.opened_at), "professional": conversation.professional.full_name,
+            "subject": conversation.subject_text, "count": len(messages)}
+        if conversation.closed:
+            line += " " + _("(échange clos)")
+        story.append(Paragraph(_escape(line), styles["Normal"]))
+        count += 1
+    if not count:
+        story.append(Paragraph(_escape(_("Aucun message.")), styles["Normal"]))
+
+
 def build_summary(space: Person, documents, *, requester: Person) -> bytes:
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
@@ -105,6 +125,7 @@ def build_summary(space: Person, documents, *, requester: Person) -> bytes:
         count += 1
     if not count:
         story.append(Paragraph(_escape(_("Aucun document.")), normal))
+    _messaging(space, story, styles)
     story.append(Paragraph(_escape(_("Historique des accès")), styles["Heading2"]))
     events = AccessEvent.objects.filter(person=space).order_by("-sequence")
     total = events.count()

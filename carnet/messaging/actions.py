@@ -7,6 +7,7 @@ person's key. Notices say that a message arrived, never what it says or who it i
 """
 
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -302,3 +303,18 @@ def professional_names(subjects) -> dict[str, str]:
             continue
     rows = Conversation.objects.filter(uuid__in=valid).select_related("professional")
     return {f"conversation:{c.uuid}": c.professional.full_name for c in rows}
+
+
+def for_export(space: Person) -> Iterator[tuple[Conversation, list[Message]]]:
+    """Every conversation of the space, oldest first, with `subject_text` and its messages with `text` and
+    `footer`: the holder's export ("messagerie" is one of its fragments). The caller asked the policy
+    (`EXPORT_SPACE`) for the whole space; nothing is marked read."""
+    rows = Conversation.objects.filter(person=space).select_related("person", "professional").order_by(
+        "opened_at", "pk")
+    for conversation in rows.iterator(chunk_size=100):
+        conversation.subject_text = subject_of(conversation)
+        messages = list(conversation.messages.filter(person=space).select_related("document").order_by("sent_at", "pk"))
+        for message in messages:
+            message.text = body_of(message, space)
+            message.footer = footer_of(message, space)
+        yield conversation, messages
