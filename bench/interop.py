@@ -101,6 +101,7 @@ def run_ingest(args) -> dict:
     values["nir"] = INS
     person = Person.objects.create(status=SpaceStatus.ACTIVE, **values)
     raw_person = Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(2))
+    warm = Person.objects.create(status=SpaceStatus.ACTIVE, **base.person_values(9))
     professional = Professional.objects.create(rpps=RPPS, family_name="Leclerc", given_names="Sophie",
                                                profession_code="10")
     _row, token = issue_professional_token(professional)
@@ -131,24 +132,33 @@ def run_ingest(args) -> dict:
     web = base.client()
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     statuses: dict[int, int] = {}
+    server = None if args.in_process else WebServer(1)
 
     def iti65(i: int) -> None:
-        response = web.post("/fhir/", bodies[i], content_type="application/fhir+json", headers=headers, secure=True)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        if response.status_code != 200 and statuses[response.status_code] <= 3:
-            base.step(f"bundle {i + 1}: HTTP {response.status_code} {response.content[:300]!r}")
+        if server is not None:
+            status, answer = server.post_bundle(bodies[i], token)
+        else:
+            response = web.post("/fhir/", bodies[i], content_type="application/fhir+json", headers=headers,
+                                secure=True)
+            status, answer = response.status_code, response.content
+        statuses[status] = statuses.get(status, 0) + 1
+        if status != 200 and statuses[status] <= 3:
+            base.step(f"bundle {i + 1}: HTTP {status} {answer[:300]!r}")
 
-    # A worker has its URLconf and modules loaded: one request before the clock (a few seconds of imports).
+    # A worker has its URLconf and modules loaded and its connection open: a few requests before the clock.
     web.get("/fhir/metadata", headers=headers, secure=True)
+    warm_up(server, web, headers, token, warm.nir, 3)
     ways = {"raw": raw, "iti65": iti65}
     totals = {name: {"seconds": 0.0, "cpu": 0.0, "server_cpu": 0.0} for name in ways}
     facts = base.server_facts()
     profile = cProfile.Profile() if args.profile else None
-    base.step(f"ingest: {args.bundles:,} documents each way, in rounds of {ROUND}")
+    base.step(f"ingest: {args.bundles:,} documents each way, in rounds of {ROUND}, ITI-65 "
+              + ("in this process (test Client)" if server is None else "through gunicorn (1 worker)"))
     for begin in range(0, args.bundles, ROUND):
         batch = range(begin, min(begin + ROUND, args.bundles))
         for name, func in ways.items():
-            cpu, server = base.cpu_seconds(), base.server_cpu_seconds(facts["postmaster"])
+            cpu, server_cpu = base.cpu_seconds(), base.server_cpu_seconds(facts["postmaster"])
+            web_cpu = server.cpu() if server is not None and name == "iti65" else 0.0
             start = time.perf_counter()
             if profile is not None and name == "iti65":
                 profile.enable()
@@ -158,11 +168,17 @@ def run_ingest(args) -> dict:
                 profile.disable()
             totals[name]["seconds"] += time.perf_counter() - start
             totals[name]["cpu"] += base.cpu_seconds() - cpu
+            if server is not None and name == "iti65":
+                totals[name]["cpu"] += server.cpu() - web_cpu
             after = base.server_cpu_seconds(facts["postmaster"])
-            totals[name]["server_cpu"] = None if after is None else (totals[name]["server_cpu"] or 0) + after - server
+            totals[name]["server_cpu"] = (None if after is None else (totals[name]["server_cpu"] or 0) + after
+                                          - server_cpu)
     if profile is not None:
         profile.dump_stats(args.profile)
+    if server is not None:
+        server.stop()
     out["ways"], out["statuses"], out["facts"] = totals, statuses, facts
+    out["web"] = "in-process" if server is None else "gunicorn"
 
     base.step("checking what ITI-65 stored")
     documents = Document.objects.filter(person=person)
@@ -184,6 +200,82 @@ def run_ingest(args) -> dict:
         "event chain verifies": (verify_chain(person), True),
     }
     return out
+
+
+class WebServer:
+    """gunicorn (sync workers, as a plain deployment runs Django) serving this run's settings and database on a free
+    local port, `workers` processes, app loaded before forking (`--preload`). Behind a TLS-terminating proxy as in
+    production (`BEHIND_PROXY=1`: the bench sends `X-Forwarded-Proto: https`) and with persistent database
+    connections (`DATABASE_CONN_MAX_AGE` 600 s unless set in the environment; the settings' default, 0, opens a
+    PostgreSQL connection per request).
+    `cpu()`: CPU seconds of the master and its workers (live and reaped)."""
+
+    def __init__(self, workers: int):
+        import socket
+        import subprocess
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {"DATABASE_CONN_MAX_AGE": "600", **os.environ, "BEHIND_PROXY": "1",
+               "DJANGO_SETTINGS_MODULE": "carnet.settings", "PYTHONPATH": str(PROJECT)}
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "carnet.wsgi:application", "--workers", str(workers),
+             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--preload", "--timeout", "120",
+             "--log-level", "warning"], cwd=PROJECT, env=env)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _body = self.request("GET", "/fhir/metadata", b"", {})
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.2)
+
+    def request(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        """One request on a new connection (gunicorn's sync workers close each one after the answer)."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            connection.request(method, path, body=body, headers={
+                "Host": "localhost", "X-Forwarded-Proto": "https", **headers})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def post_bundle(self, body: bytes, token: str) -> tuple[int, bytes]:
+        return self.request("POST", "/fhir/", body, {"Authorization": f"Bearer {token}",
+                                                     "Accept": "application/fhir+json",
+                                                     "Content-Type": "application/fhir+json"})
+
+    def cpu(self) -> float:
+        return base.server_cpu_seconds(self.process.pid) or 0.0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def warm_up(server: WebServer | None, web, headers: dict, token: str, warm_nir: str, count: int) -> None:
+    """Requests for a person of its own before the clock, so that each web worker has its modules loaded, its
+    URLconf built and its database connection open, as long-lived workers have."""
+    warm = bundles(variants(count, "warm", warm_nir), warm_nir, first=10_000)
+    if server is None:
+        for body in warm:
+            response = web.post("/fhir/", body, content_type="application/fhir+json", headers=headers, secure=True)
+            assert response.status_code == 200, response.content[:300]
+        return
+    # Several at once: a busy sync worker leaves the next connection to another, so that every worker gets some.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, count // 3)) as pool:
+        for status, answer in pool.map(lambda body: server.post_bundle(body, token), warm):
+            assert status == 200, answer[:300]
 
 
 _JOBS: dict = {}  # --workers: what the forked workers run (set before forking, inherited, never pickled)
@@ -261,21 +353,25 @@ def run_parallel(args) -> dict:
             Document.objects.create(person=person, title="TROD", size=len(data), sha256=digest,
                                     unique_id=f"1.2.250.1.999.79.{i + 1}", **metadata)
 
-    def iti65(w: int, i: int, statuses: dict) -> None:
-        web = clients.setdefault(os.getpid(), base.client())
-        response = web.post("/fhir/", bodies[w][i], content_type="application/fhir+json", headers=headers,
-                            secure=True)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        if response.status_code != 200 and statuses[response.status_code] <= 3:
-            base.step(f"worker {w} bundle {i + 1}: HTTP {response.status_code} {response.content[:300]!r}")
+    server = None if args.in_process else WebServer(workers)
 
-    # The parent loads every module of the path once (a bundle for a person of its own), so the forked workers
-    # start warm, as long-lived WSGI workers are.
+    def iti65(w: int, i: int, statuses: dict) -> None:
+        if server is not None:
+            status, answer = server.post_bundle(bodies[w][i], token)
+        else:
+            web = clients.setdefault(os.getpid(), base.client())
+            response = web.post("/fhir/", bodies[w][i], content_type="application/fhir+json", headers=headers,
+                                secure=True)
+            status, answer = response.status_code, response.content
+        statuses[status] = statuses.get(status, 0) + 1
+        if status != 200 and statuses[status] <= 3:
+            base.step(f"worker {w} bundle {i + 1}: HTTP {status} {answer[:300]!r}")
+
+    # Warm web workers, as long-lived ones are: in-process, the parent loads every module of the path once (the
+    # forked clients inherit it); through gunicorn, a few bundles per worker (for a person of its own).
     web = base.client()
     web.get("/fhir/metadata", headers=headers, secure=True)
-    warm_body = bundles(variants(1, "warm", warm.nir), warm.nir, first=10_000)[0]
-    warmed = web.post("/fhir/", warm_body, content_type="application/fhir+json", headers=headers, secure=True)
-    assert warmed.status_code == 200, warmed.content[:300]
+    warm_up(server, web, headers, token, warm.nir, 1 if server is None else 6 * workers)
     _JOBS.update(raw=raw, iti65=iti65)
     context = multiprocessing.get_context("fork")
     totals = {name: {"seconds": 0.0, "cpu": 0.0, "server_cpu": 0.0} for name in ("raw", "iti65")}
@@ -291,21 +387,28 @@ def run_parallel(args) -> dict:
                          for w in range(workers)]
             for process in processes:
                 process.start()
+            web_cpu = server.cpu() if server is not None and name == "iti65" else 0.0
             barrier.wait()
-            server, start = base.server_cpu_seconds(facts["postmaster"]), time.perf_counter()
+            server_cpu, start = base.server_cpu_seconds(facts["postmaster"]), time.perf_counter()
             for _ in processes:
                 _seconds, cpu, got = results.get()
                 totals[name]["cpu"] += cpu
                 for code, n in got.items():
                     statuses[code] = statuses.get(code, 0) + n
             totals[name]["seconds"] += time.perf_counter() - start
+            if server is not None and name == "iti65":
+                totals[name]["cpu"] += server.cpu() - web_cpu
             after = base.server_cpu_seconds(facts["postmaster"])
-            totals[name]["server_cpu"] = None if after is None else (totals[name]["server_cpu"] or 0) + after - server
+            totals[name]["server_cpu"] = (None if after is None else (totals[name]["server_cpu"] or 0) + after
+                                          - server_cpu)
             for process in processes:
                 process.join()
                 if process.exitcode != 0:
                     raise SystemExit(f"a {name} worker failed (exit {process.exitcode})")
+    if server is not None:
+        server.stop()
     out["ways"], out["statuses"], out["facts"] = totals, statuses, facts
+    out["web"] = "in-process" if server is None else "gunicorn"
 
     base.step("checking what ITI-65 stored")
     sample = list(Document.objects.filter(person__in=persons).select_related("person").order_by("?")[:20])
@@ -363,8 +466,11 @@ def run_xdm(args, tmp: Path) -> dict:
 def report(ingest: dict, xdm: dict, loads) -> int:
     ways = ingest["ways"]
     n = ingest["checks"]["HTTP 200 answers"][1]
+    web = ("through gunicorn over HTTP" if ingest["web"] == "gunicorn"
+           else "in-process through Django's test Client (no HTTP server)")
     print(f"\nITI-65 ingest, {n:,} single-document bundles (CDA {ingest['doc_bytes']:,} bytes, JSON body "
-          f"{ingest['body_bytes']:,.0f} bytes), {ingest.get('workers', 1)} worker process(es) on each side")
+          f"{ingest['body_bytes']:,.0f} bytes), {ingest.get('workers', 1)} worker process(es) on each side, ITI-65 "
+          f"{web}")
     print("| way | seconds | documents/s | ms/document | Python CPU s | server CPU s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, label in (("raw", "raw insert + encrypted write"), ("iti65", "ITI-65 `POST /fhir/`")):
@@ -399,13 +505,17 @@ def main() -> int:
     parser.add_argument("--bundles", type=int, default=1_000)
     parser.add_argument("--xdm", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="100 bundles and 100 XDM documents")
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the ITI-65 requests to FILE")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the ITI-65 requests to FILE "
+                        "(implies --in-process)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="ITI-65 through Django's test Client in the bench's own process(es), not over HTTP")
     parser.add_argument("--workers", type=int, default=1,
                         help="W processes on each side, posting concurrently, one person per worker (default 1: "
                              "this process alone, one person)")
     args = parser.parse_args()
     if args.quick:
         args.bundles, args.xdm = 100, 100
+    args.in_process = args.in_process or bool(args.profile)
     os.environ["CARNET_ACCEPT_TEST_INS"] = "1"
     loads = [("before", os.getloadavg())]
     with tempfile.TemporaryDirectory(prefix="carnet-bench-") as tmp_name:

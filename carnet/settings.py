@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "carnet.sharing.channels.ChannelMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "carnet.fhir.middleware.FhirWriteMiddleware",  # FHIR writes (bearer token, JSON): the rest is for the portal
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

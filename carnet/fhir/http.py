@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from carnet.identity.actions.login import device_for_token
 from carnet.identity.models import Person
 from carnet.sharing.models import Professional
-from carnet.sharing.tokens import professional_for_token
+from carnet.sharing.tokens import is_professional_token, professional_for_token
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 REALM = "carnet"
@@ -105,12 +105,19 @@ def authenticate(request: HttpRequest) -> Person | Professional:
     """Who is behind `Authorization: Bearer <token>`: the person of a patient-API device token, or the
     professional of a professional token (clinical software; `carnet dev_token` in demo mode). Else a 401
     that names the scheme (RFC 6750), saying `invalid_token` when a token was sent but is not valid
-    (unknown, expired, revoked, or an inactive professional's)."""
+    (unknown, expired, revoked, or an inactive professional's). A professional's token (`pro.` prefix) is looked
+    up in its own table only; any other token is a device's first, then a professional's issued before the prefix."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     token = token.strip()
     challenge = f'Bearer realm="{REALM}"'
     if scheme.lower() == "bearer" and token and len(token) <= 256:
+        if is_professional_token(token):
+            professional = professional_for_token(token)
+            if professional is not None:
+                return professional
+            raise FhirError(401, "login", _("Authentification requise : jeton d'accès absent ou non valide."),
+                            headers={"WWW-Authenticate": challenge + ', error="invalid_token"'})
         device = device_for_token(token)
         if device is not None and device.account.person is not None:
             return device.account.person

@@ -321,10 +321,13 @@ def _header_of_tree(root: etree._Element) -> CdaHeader:
     raise UnsupportedFormat("xml_not_cda")
 
 
-def read_header(source: Source) -> CdaHeader:
+def read_header(source: Source, tree: etree._ElementTree | None = None) -> CdaHeader:
     """The header of a CDA (path or bytes): a small one parsed whole, a large one up to the start of its body only.
+    ``tree``: the document as the format check already parsed it (``Inspection.tree``), read as is.
 
     Raises UnsupportedFormat when the XML is unsafe (DOCTYPE, entities), malformed or not a CDA."""
+    if tree is not None:
+        return _header_of_tree(tree.getroot())
     if _size(source) <= WHOLE_PARSE_BYTES:
         return _header_of_tree(safe_xml_parse(source).getroot())
     parser = etree.XMLPullParser(events=("start",), **hardened_parser_options())
