@@ -119,7 +119,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{PROJECT_DIR / 'var' / 'carnet.sqlite3'}"),
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+        # Persistent connections (checked before reuse): opening one per request cost ITI-65 five times the
+        # database CPU of the request itself (bench/README.md). 0 to open one per request.
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 600), conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
