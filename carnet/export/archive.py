@@ -233,6 +233,7 @@ def _carnet_slots(document: Document, extras: SpaceExtras | None) -> dict[str, s
         xdm.SLOT_XDS: " ".join(key for key in XDS_KEYS if key in xds),
         xdm.SLOT_FILE_NAME: document.filename, xdm.SLOT_ARCHIVED: "true" if document.archived else "",
         xdm.SLOT_READ_TIME: dtm(read_at) if read_at else "", xdm.SLOT_PINNED: "true" if pinned else "",
+        xdm.SLOT_MASKED_BY_HOLDER: "true" if document.masked_by_holder else "",
     })
     if submission is not None:
         slots.update(carnet(**{f"{xdm.SLOT_SUBMISSION}{name}": value for name, value in (

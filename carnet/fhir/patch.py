@@ -3,7 +3,8 @@ masterIdentifier (`PATCH /fhir/DocumentReference?identifier=...`).
 
 The profile lets the author change three things only: `status` (current, superseded), `securityLabel` (the
 DMP visibility codes MASQUE_PS, INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX, or back to N) and the
-PDSm is-archived extension. A patch touching anything else is a 405. `test` operations may look anywhere.
+PDSm is-archived extension. A patch touching anything else is a 405. The author lifts only the MASQUE_PS they set: a
+mask the holder chose (`Document.masked_by_holder`) stays, and the answer shows it. `test` operations may look anywhere.
 Each accepted patch is a new version (`meta.versionId` + 1) and one access event; `If-Match: W/"<version>"`
 is honoured (412 when the document changed meanwhile).
 """
@@ -192,6 +193,8 @@ def update(actor: Any, document: Document, operations: Any, if_match: str = "") 
             raise FhirError(422, "business-rule", _("Ce document a été remplacé : sa nouvelle version est le document "
                                                     "courant."), expression="status")
         locked.status = status
+        if locked.masked_by_holder and "MASQUE_PS" not in codes:
+            codes = ["MASQUE_PS", *codes]  # the holder's mask stays: only their side lifts it (the holder manages)
         locked.masked_to_professionals = "MASQUE_PS" in codes
         locked.hidden_from_representatives = "INVISIBLE_REPRESENTANTS_LEGAUX" in codes
         invisible = "INVISIBLE_PATIENT" in codes

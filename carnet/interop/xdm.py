@@ -71,6 +71,7 @@ SLOT_FILE_NAME = "fileName"  # the name the file was deposited under
 SLOT_ARCHIVED = "isArchived"  # the PDSm is-archived flag (a FHIR extension only)
 SLOT_READ_TIME = "readTime"  # DTM: when the holder opened it (read mark)
 SLOT_PINNED = "pinned"  # "true": the holder pinned it
+SLOT_MASKED_BY_HOLDER = "maskedByHolder"  # "true": the MASQUE_PS is (also) the holder's, not only the author's
 SLOT_SUBMISSION = "submissionSet."  # + uniqueId, sourceId, submissionTime, title, author: the set it was filed in
 SLOT_HOLDER_FOLDER = "holderFolder"  # on a Folder: "true" for the holder's own folder ("dossier")
 SLOT_CREATED = "creationTime"  # on a Folder: DTM of its creation

@@ -200,6 +200,7 @@ def add_document(
         if author is None:
             kind = AuthorKind.HOLDER if actor is None or actor.pk == person.pk else AuthorKind.REPRESENTATIVE
             author = Author(kind, actor.full_name if actor else "")
+        masking = _masking(person, masked, source, replaces)
         with (nullcontext() if within else vault.atomic()), (
                 open(data, "rb") if isinstance(data, str) else nullcontext(data)) as stream:
             blob = vault.store(person, stream)
@@ -216,7 +217,7 @@ def add_document(
                 format_code=format_code or _format_code(inspection.kind, header),
                 filename=os.path.basename(filename)[:200], size=blob.size, sha256=blob.sha256,
                 details={**details, "xds": xds} if xds else details, replaces=replaces, unique_id=unique_id,
-                masked_to_professionals=default_masking(person) if masked is None else masked,
+                masked_to_professionals=masking[0], masked_by_holder=masking[1],
                 hidden_from_representatives=hidden_from_representatives, invisible_to_holder=invisible_to_holder,
                 invisible_to_holder_until=(timezone.localdate() + dt.timedelta(
                     days=settings.CARNET_ANNOUNCEMENT_RELEASE_DAYS)) if invisible_to_holder else None,
@@ -255,6 +256,20 @@ def _format_code(kind: str, header) -> str:
     return found.code if found else ""
 
 
+def _masking(person, masked: bool | None, source: str, replaces: Document | None) -> tuple[bool, bool]:
+    """(masked to professionals, and is that mask the holder's?) for a new document: the holder's side decides for
+    what it deposits (`masked`, else their default); anyone else's document arrives masked if the sender asked
+    (the author's mask) or the holder's default says so (the holder's mask). A new version keeps the holder's mask
+    on the one it replaces."""
+    default = getattr(person, "new_documents_masked", None)  # read with the person by ITI-65 (fhir/publish.py)
+    if default is None and (masked is None or source != DocumentSource.HOLDER):
+        default = default_masking(person)
+    by_holder = (default if masked is None else masked) if source == DocumentSource.HOLDER else bool(default)
+    if replaces is not None and replaces.masked_by_holder:
+        by_holder = True
+    return bool(masked) or by_holder, by_holder
+
+
 def default_masking(person) -> bool:
     """The holder's choice of whether new documents arrive masked to professionals (plain SQL: read on every
     upload, and the ORM took 3 times as long to build the query as the database to answer it)."""
@@ -279,9 +294,10 @@ def set_confidentiality_defaults(actor, person, *, new_documents_masked: bool, c
     RecordSettings.objects.update_or_create(person=person, defaults={
         "new_documents_masked": new_documents_masked, "care_history_masked": care_history_masked})
     changed = 0
-    if apply_to_existing:
+    if apply_to_existing:  # the holder's mask on all, or lifted from all (an author's own included)
         changed = Document.objects.of(person).exclude(status=DocumentStatus.DELETED).exclude(
-            masked_to_professionals=new_documents_masked).update(masked_to_professionals=new_documents_masked)
+            masked_to_professionals=new_documents_masked, masked_by_holder=new_documents_masked).update(
+            masked_to_professionals=new_documents_masked, masked_by_holder=new_documents_masked)
     record(person, actor=actor, role=decision.role, action="settings.confidentiality")
     return changed
 
@@ -341,8 +357,8 @@ def set_confidentiality(actor, person, document: Document, *, masked: bool | Non
     decision = check(actor, Action.MANAGE_SHARING, person)  # confidentiality is sharing: never a caregiver's
     if hidden_from_representatives is not None and decision.role != Role.HOLDER and actor is not None:
         raise RecordError(_("Seul le titulaire de l'espace peut faire cela."), code="holder_only")
-    if masked is not None:
-        document.masked_to_professionals = masked
+    if masked is not None:  # the holder's mask; lifting it lifts an author's MASQUE_PS too (the holder manages)
+        document.masked_to_professionals = document.masked_by_holder = masked
     if hidden_from_representatives is not None:
         document.hidden_from_representatives = hidden_from_representatives
     document.version += 1

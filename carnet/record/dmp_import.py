@@ -473,7 +473,7 @@ def _store(run: _Run, person: Person, entry: DocumentEntry, extracted: Extracted
 
 def _restore(person: Person, entry: DocumentEntry, document: Document) -> None:
     """What a Carnet export carries beyond add_document's arguments: deposit time, version, the holder as author,
-    the holder's read and pin marks."""
+    whose mask it is, the holder's read and pin marks."""
     slots = entry.carnet
     changes: dict = {}
     created = _aware_time(entry.creation_time)
@@ -481,6 +481,11 @@ def _restore(person: Person, entry: DocumentEntry, document: Document) -> None:
         changes["created_at"] = created
     if entry.version and entry.version.isdigit():
         changes["version"] = int(entry.version)
+    # The mask and whose it is, as exported: the importing holder's default for new documents does not apply.
+    masked = (CONFIDENTIALITY_DMP, "MASQUE_PS") in {(c.scheme, c.code) for c in entry.confidentiality}
+    masked_by_holder = masked and slots.get(xdm.SLOT_MASKED_BY_HOLDER) == "true"
+    if (masked, masked_by_holder) != (document.masked_to_professionals, document.masked_by_holder):
+        changes["masked_to_professionals"], changes["masked_by_holder"] = masked, masked_by_holder
     if entry.deprecated and document.status == DocumentStatus.CURRENT:  # superseded without a replacement (PDSm)
         changes["status"] = DocumentStatus.SUPERSEDED
     author = entry.authors[0] if entry.authors else None

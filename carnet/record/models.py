@@ -80,6 +80,10 @@ class Document(models.Model):
     version = models.PositiveIntegerField(default=1)
     # confidentiality
     masked_to_professionals = models.BooleanField(default=False)
+    # The mask is (also) the holder's: their choice on this document, their "new documents arrive masked" default,
+    # or a mask they put on the version it replaces. Only the holder's side lifts it; an author's PDSm update may
+    # lift only the MASQUE_PS they set themselves (fhir/patch.py).
+    masked_by_holder = models.BooleanField(default=False)
     invisible_to_holder = models.BooleanField(default=False)
     invisible_to_holder_until = models.DateField(null=True, blank=True)
     hidden_from_representatives = models.BooleanField(default=False)

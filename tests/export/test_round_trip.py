@@ -114,7 +114,7 @@ def full_space(family):
         hospital = record_actions.add_document(
             None, person, content=reportlab_pdf("Sortie"), filename="sortie.pdf", type_code="11490-0",
             source=DocumentSource.PROFESSIONAL, author=record_actions.Author(AuthorKind.ORGANISATION, "CH de Nantes"),
-            unique_id="1.2.250.1.999.50.1")
+            unique_id="1.2.250.1.999.50.1", masked=True)  # the establishment's own mask, not the holder's
         record_actions.add_document(
             None, person, content=reportlab_pdf("Remboursements"), filename="remb.pdf", type_code="57833-6",
             source=DocumentSource.INSURER, author=record_actions.Author(AuthorKind.INSURER, "Assurance Maladie"))
@@ -173,7 +173,7 @@ def snapshot(person) -> dict[str, Any]:
             "bytes": (d.format, d.mime_type, d.format_code, d.filename, d.size, d.sha256, vault.read_bytes(d.blob)),
             "details": (d.details.get("cda"), sender_xds(d)),
             "lifecycle": (d.status, uid(d.replaces) if d.replaces else None, seconds(d.created_at), d.version),
-            "confidentiality": (d.masked_to_professionals, d.hidden_from_representatives,
+            "confidentiality": (d.masked_to_professionals, d.masked_by_holder, d.hidden_from_representatives,
                                 d.invisible_to_holder and (d.invisible_to_holder_until is None
                                                            or d.invisible_to_holder_until > dt.date.today())),
             "xds": (d.practice_setting_code, d.facility_type_code, d.event_codes, d.archived,

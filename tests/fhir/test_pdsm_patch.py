@@ -7,6 +7,7 @@ Material: a document filed through ITI-65 from the CI-SIS 3.0 CDA BIO-TROD_2024.
 
 import pytest
 
+from carnet.record import actions as record_actions
 from carnet.record.enums import DocumentStatus
 from carnet.record.models import Document
 from carnet.sharing.models import AccessEvent, Block, Professional
@@ -79,6 +80,44 @@ def test_adding_one_label_with_a_json_pointer_into_the_list(software, document):
     assert response.status_code == 200, response.data
     document.refresh_from_db()
     assert document.masked_to_professionals
+
+
+def test_the_author_lifts_their_own_mask_but_not_the_holders(software, document, holder):
+    """The holder manages their space: a mask they chose stays whatever the author's software patches."""
+    to_normal = [{"op": "replace", "path": "/securityLabel", "value": [label("N")]}]
+    assert software.patch(CONDITIONAL, [{"op": "replace", "path": "/securityLabel",
+                                         "value": [label("MASQUE_PS")]}]).status_code == 200
+    assert software.patch(CONDITIONAL, to_normal).status_code == 200
+    document.refresh_from_db()
+    assert not document.masked_to_professionals  # the author's own mask: theirs to lift
+
+    record_actions.set_confidentiality(holder, holder, document, masked=True)
+    response = software.patch(CONDITIONAL, [*to_normal, {"op": "replace", "path": "/status", "value": "superseded"}])
+    assert response.status_code == 200, response.data
+    assert "MASQUE_PS" in {c["code"] for lab in response.data["securityLabel"] for c in lab["coding"]}
+    document.refresh_from_db()
+    assert document.masked_to_professionals and document.masked_by_holder  # the holder's mask stays
+    assert document.status == DocumentStatus.SUPERSEDED  # the rest of the patch applies
+
+
+def test_a_holder_masking_new_documents_keeps_them_masked_and_the_next_version_too(software, holder):
+    record_actions.set_confidentiality_defaults(holder, holder, new_documents_masked=True, care_history_masked=False)
+    assert software.post("/fhir/", pdsm.cda_bundle()).status_code == 200
+    first = Document.objects.get(person=holder)
+    assert first.masked_to_professionals and first.masked_by_holder
+    assert software.patch(CONDITIONAL, [{"op": "replace", "path": "/securityLabel",
+                                         "value": [label("N")]}]).status_code == 200
+    first.refresh_from_db()
+    assert first.masked_to_professionals
+    record_actions.set_confidentiality_defaults(holder, holder, new_documents_masked=False, care_history_masked=False)
+    record_actions.set_confidentiality(holder, holder, first, masked=True)  # masked by the holder, default off
+    content = pdsm.TROD_CDA.read_bytes().replace(b"Cystite", b"Cystite.")
+    reference = pdsm.document_reference(content, unique_id="1.2.250.1.999.1.2",
+                                        replaces=f"DocumentReference/{first.uuid}")
+    response = software.post("/fhir/", pdsm.bundle([(reference, content)], unique_id="urn:oid:1.2.250.1.999.3"))
+    assert response.status_code == 200, response.data
+    second = Document.objects.get(person=holder, unique_id="1.2.250.1.999.1.2")
+    assert second.masked_to_professionals and second.masked_by_holder
 
 
 def test_archiving_and_status(software, document):
