@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from carnet.common.paths import cached_reverse
 from carnet.portal.middleware import login_exempt
 from carnet.sharing.policy import PolicyDenied, Role, remembering
 from carnet.vault.services import TamperedBlob
@@ -73,7 +73,7 @@ def fhir_view(view: Callable[..., HttpResponseBase], methods: tuple[str, ...] = 
 
 
 def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("fhir:base"))
+    return request.build_absolute_uri(cached_reverse("fhir:base"))
 
 
 def _handler(resource_type: str) -> Handler:

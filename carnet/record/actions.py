@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carnet.common.paths import cached_reverse
 from carnet.common.rows import insert
 from carnet.interop import cda, dicom, terminology
 from carnet.interop.formats import UnsupportedFormat, inspect_bytes, inspect_file
@@ -98,11 +99,19 @@ def _as_path(source: str | bytes) -> Iterator[str]:
         yield handle.name
 
 
+_LEAVES = (str, int, float)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, asked once per class
+
+
 def _jsonable(value) -> Any:
     """A dataclass tree as JSON-ready values (dates as ISO strings, empty values dropped)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # field by field: asdict deep-copies
-        return {f.name: _jsonable(v) for f in dataclasses.fields(value)
-                if (v := getattr(value, f.name)) is not None and not _empty(v)}
+    if value is None or isinstance(value, _LEAVES):  # most of a CDA header: returned as they are
+        return value
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:  # field by field: asdict deep-copies
+        return {name: _jsonable(v) for name in names if (v := getattr(value, name)) is not None and not _empty(v)}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items() if v not in (None, (), [], "")}
     if isinstance(value, list | tuple):
@@ -243,7 +252,8 @@ def notify_documents_added(person, count: int = 1) -> None:
     notifications.notify_coalesced(
         person, kind=Kind.DOCUMENTS, code="document_added", count=count,
         title=_("Un nouveau document est disponible dans votre espace."),
-        more_title=_("De nouveaux documents sont disponibles dans votre espace."), url=reverse("portal:documents"))
+        more_title=_("De nouveaux documents sont disponibles dans votre espace."),
+        url=cached_reverse("portal:documents"))
 
 
 def _class_code(type_code: str) -> str:
@@ -264,7 +274,7 @@ def _masking(person, masked: bool | None, source: str, replaces: Document | None
     default = getattr(person, "new_documents_masked", None)  # read with the person by ITI-65 (fhir/publish.py)
     if default is None and (masked is None or source != DocumentSource.HOLDER):
         default = default_masking(person)
-    by_holder = (default if masked is None else masked) if source == DocumentSource.HOLDER else bool(default)
+    by_holder = bool(default if masked is None else masked) if source == DocumentSource.HOLDER else bool(default)
     if replaces is not None and replaces.masked_by_holder:
         by_holder = True
     return bool(masked) or by_holder, by_holder

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from typing import Any
 
@@ -163,11 +164,18 @@ def _security(resource: dict[str, Any], where: str) -> list[str]:
     return security_codes(labels, f"{where}.securityLabel")
 
 
-def security_codes(labels: list[Any], where: str) -> list[str]:
+@functools.cache
+def _confidentiality() -> tuple[terminology.Code, ...]:
+    """JDV_J08 as (code, system) pairs only, built once (its display labels play no part in the check)."""
     known = {(c.system, c.code) for c in terminology.confidentiality_codes}
+    return tuple(terminology.Code(c, s) for s, c in known)
+
+
+def security_codes(labels: list[Any], where: str) -> list[str]:
+    allowed = _confidentiality()
     codes: list[str] = []
     for i, label in enumerate(labels):
-        code = _one_of(label, f"{where}[{i}]", tuple(terminology.Code(c, s) for s, c in known), "JDV_J08")
+        code = _one_of(label, f"{where}[{i}]", allowed, "JDV_J08")
         if code not in codes:
             codes.append(code)
     if sum(1 for c in codes if c in CONFIDENTIALITY_LEVELS) > 1:

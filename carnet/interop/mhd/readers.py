@@ -85,9 +85,24 @@ def _codings(concept: Any, where: str) -> list[tuple[str, str, str]]:
     return out
 
 
+_PAIRS: dict[int, tuple[tuple[terminology.Code, ...], frozenset[tuple[str | None, str]]]] = {}
+
+
+def _pairs(allowed: tuple[terminology.Code, ...]) -> frozenset[tuple[str | None, str]]:
+    """A value set's (system, code) pairs, built once per value set: the terminology's tuples are module data that
+    never change (the tuple is kept with its pairs, so its id cannot be reused by another)."""
+    cached = _PAIRS.get(id(allowed))
+    if cached is not None and cached[0] is allowed:
+        return cached[1]
+    pairs = frozenset((c.system, c.code) for c in allowed)
+    if len(_PAIRS) < 64:  # the profile's value sets; a tuple a caller built for one call is not kept forever
+        _PAIRS[id(allowed)] = (allowed, pairs)
+    return pairs
+
+
 def _one_of(concept: Any, where: str, allowed: tuple[terminology.Code, ...], value_set: str) -> str:
     """The code of the first coding that belongs to the value set (code and code system), else a refusal."""
-    known = {(c.system, c.code) for c in allowed}
+    known = _pairs(allowed)
     for system, code, _display in _codings(concept, where):
         if (system, code) in known:
             return code
