@@ -13,7 +13,7 @@ from django.db import connections, router
 
 
 @cache
-def _statement(label: str, vendor: str) -> tuple[str, tuple]:
+def statement(label: str, vendor: str) -> tuple[str, tuple]:
     model = apps.get_model(label)
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
@@ -32,7 +32,7 @@ def insert(instance):
     if not connection.features.can_return_columns_from_insert:
         instance.save(force_insert=True)
         return instance
-    sql, fields = _statement(model._meta.label, connection.vendor)
+    sql, fields = statement(model._meta.label, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
         instance.pk = cursor.fetchone()[0]

@@ -1,0 +1,105 @@
+"""`vault.store_with_row`: the blob row and the row that points at it in one statement, with `store`'s rule for
+content already stored (one copy per person: the existing blob is reused, the new file deleted), including when a
+concurrent transaction commits the same bytes while this one waits on the unique constraint."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import storages
+from django.db import IntegrityError, connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from carnet.identity.enums import SpaceStatus
+from carnet.record.models import Document
+from carnet.vault import services as vault
+from carnet.vault.models import Blob
+
+pytestmark = pytest.mark.django_db
+
+
+def _files() -> list[Path]:
+    root = Path(storages["vault"].location)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def _document(person, unique_id=""):
+    def build(blob):
+        return Document(person=person, blob=blob, type_code="11488-4", title="Compte rendu", size=blob.size,
+                        sha256=blob.sha256, unique_id=unique_id)
+    return build
+
+
+@pytest.fixture
+def person(family):
+    return family.person(status=SpaceStatus.ACTIVE)
+
+
+def test_new_content_is_one_statement_and_reads_back(person):
+    with vault.atomic(), CaptureQueriesContext(connection) as queries:
+        document = vault.store_with_row(person, b"new bytes", _document(person))
+    rows = [q["sql"] for q in queries.captured_queries if "vault_blob" in q["sql"] or "record_document" in q["sql"]]
+    assert len(rows) == (1 if connection.vendor == "postgresql" else 2), rows  # (the data key's reads aside)
+    stored = Document.objects.get(pk=document.pk)
+    assert stored.blob_id == document.blob_id == document.blob.pk
+    assert vault.read_bytes(stored.blob) == b"new bytes"
+    assert len(_files()) == 1
+
+
+def test_content_the_person_already_has_reuses_its_blob_and_drops_the_new_file(person, family):
+    other = family.person(status=SpaceStatus.ACTIVE)
+    with vault.atomic():
+        first = vault.store(person, b"same bytes")
+    with vault.atomic():
+        document = vault.store_with_row(person, b"same bytes", _document(person))
+        twice = vault.store_with_row(person, b"same bytes", _document(person))
+        theirs = vault.store_with_row(other, b"same bytes", _document(other))
+    assert Document.objects.get(pk=document.pk).blob_id == first.pk == document.blob.pk
+    assert Document.objects.get(pk=twice.pk).blob_id == first.pk
+    assert Document.objects.get(pk=theirs.pk).blob_id not in (None, first.pk)
+    assert Blob.objects.count() == 2 and len(_files()) == 2
+
+
+def test_a_refused_row_leaves_no_blob_and_no_file(person):
+    with vault.atomic():
+        vault.store_with_row(person, b"first", _document(person, unique_id="1.2.3"))
+    with pytest.raises(IntegrityError), vault.atomic():
+        vault.store_with_row(person, b"second", _document(person, unique_id="1.2.3"))
+    assert Blob.objects.count() == 1 and len(_files()) == 1
+    assert Document.objects.filter(person=person).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_bytes_committed_meanwhile_by_another_transaction_are_reused(family):
+    """The statement waits on the constraint for the other transaction, which commits: its snapshot cannot see the
+    row, so the document is pointed at it by a second statement, and the new file is deleted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the single statement is PostgreSQL's")
+    person = family.person(status=SpaceStatus.ACTIVE)
+    stored, release, failures = threading.Event(), threading.Event(), []
+
+    def other_transaction():
+        try:
+            with vault.atomic():
+                vault.store(person, b"raced bytes")
+                stored.set()
+                release.wait(10)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+            stored.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    assert stored.wait(10)
+    threading.Timer(0.5, release.set).start()  # commits while this statement waits on the constraint
+    with vault.atomic(), CaptureQueriesContext(connection) as queries:
+        document = vault.store_with_row(person, b"raced bytes", _document(person))
+    thread.join(10)
+    assert not failures
+    assert any(q["sql"].startswith('UPDATE "record_document"') for q in queries.captured_queries)  # the late path
+    blob = Blob.objects.get(person=person)
+    assert Document.objects.get(pk=document.pk).blob_id == blob.pk == document.blob.pk
+    assert vault.read_bytes(blob) == b"raced bytes"
+    assert len([p for p in _files() if p.parent.name == str(person.uuid)]) == 1
