@@ -147,10 +147,10 @@ def communication_resources(space: Person, documents) -> Iterator[dict[str, Any]
     from carnet.sharing.professions import RPPS_SYSTEM
 
     exported = set(documents.filter(pk__in=_joined_documents(space)).values_list("pk", flat=True))
-    patient = {"reference": f"Patient/{space.uuid}", "display": space.full_name}
+    patient: dict[str, Any] = {"reference": f"Patient/{space.uuid}", "display": space.full_name}
     for conversation, messages in for_export(space):
         professional = conversation.professional
-        practitioner = {"type": "Practitioner", "display": professional.full_name,
+        practitioner: dict[str, Any] = {"type": "Practitioner", "display": professional.full_name,
                         "identifier": {"system": RPPS_SYSTEM, "value": professional.national_id}}
         previous = None
         for message in messages:
@@ -160,10 +160,10 @@ def communication_resources(space: Person, documents) -> Iterator[dict[str, Any]
                 sender, recipient = patient, practitioner
             else:
                 sender, recipient = {"type": "RelatedPerson", "display": message.author_label}, practitioner
-            payload = [{"contentString": message.text}]
+            payload: list[dict[str, Any]] = [{"contentString": message.text}]
             if message.footer:
                 payload.append({"contentString": message.footer})
-            if message.document_id in exported:
+            if message.document is not None and message.document_id in exported:
                 payload.append({"contentReference": {"reference": f"DocumentReference/{message.document.uuid}"}})
             resource: dict[str, Any] = {
                 "resourceType": "Communication", "id": str(message.uuid),

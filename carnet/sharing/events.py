@@ -80,11 +80,11 @@ def _client_binding_cursor():
     read in a snapshot taken after the lock is granted, and a statement keeps the snapshot it started with."""
     if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True:
         return connection.cursor()
-    from django.db.backends.postgresql.base import Cursor  # psycopg's ClientCursor, as Django's default uses
+    from django.db.backends.postgresql.base import Cursor  # type: ignore[attr-defined]  # Django's ClientCursor
 
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(Cursor(connection.connection))
+        return connection._prepare_cursor(Cursor(connection.connection))  # type: ignore[attr-defined]
 
 
 @cache

@@ -195,7 +195,7 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
     existing = _reuse(blob)
     setattr(row, field, existing)
     if blob_id is None:
-        type(row)._base_manager.filter(pk=row_id).update(**{column.attname: existing.pk})
+        type(row)._base_manager.filter(pk=row_id).update(**{column.attname: existing.pk})  # type: ignore[attr-defined]
     return row
 
 
@@ -257,7 +257,9 @@ def _blob_params(blob: Blob) -> list:
 def _reuse(blob: Blob) -> Blob:
     """The person's existing row for these bytes; the file just written for them is deleted."""
     existing = Blob.objects.get(person_id=blob.person_id, sha256=blob.sha256)  # this person already has these bytes
-    _written.get().remove(blob.storage_name)
+    pending = _written.get()
+    if pending is not None:  # always, inside vault.atomic() (`_write` checked)
+        pending.remove(blob.storage_name)
     storage().delete(blob.storage_name)
     return existing
 
