@@ -30,13 +30,13 @@ run: install
 
 test: install node_modules/axe-core/axe.min.js
 	$(BIN)/ruff check carnet tests bench
-	$(BIN)/mypy carnet/identity carnet/notifications carnet/sharing carnet/common carnet/vault carnet/record carnet/interop carnet/medical carnet/export carnet/messaging
+	$(BIN)/mypy carnet/identity carnet/notifications carnet/sharing carnet/common carnet/vault carnet/record carnet/interop carnet/medical carnet/export carnet/messaging carnet/portal carnet/pro carnet/api carnet/fhir
 	CARNET_TESTING=1 DATABASE_URL=sqlite://:memory: $(BIN)/carnet makemigrations --check --dry-run
 	CARNET_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check carnet tests bench
-	$(BIN)/mypy carnet/identity carnet/notifications carnet/sharing carnet/common carnet/vault carnet/record carnet/interop carnet/medical carnet/export carnet/messaging
+	$(BIN)/mypy carnet/identity carnet/notifications carnet/sharing carnet/common carnet/vault carnet/record carnet/interop carnet/medical carnet/export carnet/messaging carnet/portal carnet/pro carnet/api carnet/fhir
 
 bench: install
 	$(BIN)/python bench/registry_import.py

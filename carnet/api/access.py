@@ -3,13 +3,14 @@
 Kept apart from urls.py so routers can use it without importing the API object.
 """
 
+from typing import cast
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from carnet.common.http import client_ip  # noqa: F401 - re-exported for the routers
-from carnet.identity.models import Person
+from carnet.identity.models import Account, DeviceSession, Person
 from carnet.sharing.events import authorise
 from carnet.sharing.policy import DENIAL_MESSAGES, Action
 
@@ -17,9 +18,16 @@ from carnet.sharing.policy import DENIAL_MESSAGES, Action
 NOT_FOUND_REASONS = {"no_relationship", "not_attached_parent"}
 
 
+class ApiRequest(HttpRequest):
+    """A request past BearerAuth: ninja sets `auth` (the account), BearerAuth sets `device` (typing only)."""
+
+    auth: Account
+    device: DeviceSession
+
+
 def me(request: HttpRequest) -> Person:
     """The signed-in holder's own person (BearerAuth only lets accounts with a person through)."""
-    return request.auth.person
+    return cast(ApiRequest, request).auth.person  # type: ignore[return-value]  # BearerAuth requires a person
 
 
 def not_found() -> HttpError:
@@ -34,7 +42,7 @@ def profile(request: HttpRequest, profile_id: UUID | None, action: Action = Acti
     if profile_id is None or profile_id == actor.uuid:
         target = actor
     else:
-        target = Person.objects.filter(uuid=profile_id).first()
+        target = Person.objects.filter(uuid=profile_id).first()  # type: ignore[assignment]  # None: authorise denies
     authorise(actor, action, target)  # raises PolicyDenied, answered 404/403 by the API
     return target
 

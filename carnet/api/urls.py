@@ -39,7 +39,7 @@ class BearerAuth(HttpBearer):
         device = device_for_token(token)
         if device is None or not device.account.person_id:
             return None
-        request.device = device
+        request.device = device  # type: ignore[attr-defined]  # read back through access.ApiRequest
         return device.account
 
 

@@ -81,7 +81,7 @@ def find_person(patient: PatientRef) -> Person:
     if check.test and not accepts_test_ins():
         raise MhdError(_("INS de test refusé par ce serveur."), expression="subject.identifier", code="value",
                        reason="test_ins")
-    nir = check.nir  # a property that compacts the number each time it is read
+    nir = check.nir  # compacted once (cached on the check)
     found = _person_by_nir(nir) if nir else None
     if found is None:
         raise space_not_open()

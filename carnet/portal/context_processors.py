@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 
 from .profiles import current_profile, current_role, own_person, switchable_profiles
@@ -5,9 +7,9 @@ from .profiles import current_profile, current_role, own_person, switchable_prof
 
 def carnet(request):
     """Header data: the demo flag, the profile switch and the unread notification count."""
-    context = {"CARNET_DEMO": settings.CARNET_DEMO}
+    context: dict[str, Any] = {"CARNET_DEMO": settings.CARNET_DEMO}
     if getattr(request, "user", None) is not None and request.user.is_authenticated and request.user.person_id:
-        me = own_person(request)
+        me: Any = own_person(request)  # person_id is set, so never None
         context.update(
             me=me,
             profile=current_profile(request),

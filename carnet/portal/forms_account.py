@@ -4,6 +4,8 @@ They only check shape (required, lengths, choices); the rules (password strength
 whom) belong to the domain actions, whose errors the views put back on these forms.
 """
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
@@ -19,7 +21,8 @@ class DomainErrorsMixin:
 
     def add_domain_error(self, error, field_map: dict[str, str] | None = None) -> None:
         field = (field_map or {}).get(error.field, error.field)
-        self.add_error(field if field in self.fields else None, error.message)
+        form = cast(forms.BaseForm, self)  # always mixed into a form
+        form.add_error(field if field in form.fields else None, error.message)
 
 
 class PasswordChangeForm(DomainErrorsMixin, DsfrBaseForm):

@@ -72,7 +72,7 @@ class EntryForm(DomainErrorsMixin, DsfrBaseForm):
 class DiseaseForm(EntryForm):
     label = forms.CharField(label=_("Maladie ou sujet de santé"), max_length=200)
     start = PartialDateField(label=_("Date de début"))
-    end = PartialDateField(label=_("Date de fin"), help_text=_("Laissez vide si elle est en cours. ") + DATE_HELP)
+    end = PartialDateField(label=_("Date de fin"), help_text=_("Laissez vide si elle est en cours. ") + DATE_HELP)  # type: ignore[operator]  # lazy strings concatenate
     comment = comment_field()
 
 
@@ -92,7 +92,7 @@ class HospitalisationForm(EntryForm):
     kind = forms.ChoiceField(label=_("Type"), choices=history.HOSPITALISATION_KINDS, initial="hospitalisation",
                              widget=forms.RadioSelect)
     start = PartialDateField(label=_("Date d'entrée"), required=True, help_text=_("L'année est obligatoire. ")
-                             + DATE_HELP)
+                             + DATE_HELP)  # type: ignore[operator]  # lazy strings concatenate
     duration = forms.IntegerField(label=_("Durée du séjour"), required=False, min_value=1, max_value=9999)
     duration_unit = forms.ChoiceField(label=_("Unité de la durée"), required=False,
                                       choices=[("", _("Non précisée")), *history.DURATION_UNITS])

@@ -5,6 +5,8 @@ The choice lives in the session (`acting_for`, a person's public uuid) and is re
 the policy on every request, so an ended representation or delegation takes effect at once.
 """
 
+from typing import cast
+
 from carnet.caregivers.actions import helped_profiles
 from carnet.identity.actions.family import represented_profiles
 from carnet.identity.models import Person
@@ -29,7 +31,7 @@ def current_profile(request) -> Person | None:
     me = own_person(request)
     profile, role = me, Role.HOLDER if me else Role.NONE
     wanted = request.session.get(SESSION_KEY) if me else None
-    if wanted and wanted != str(me.uuid):
+    if wanted and wanted != str(cast(Person, me).uuid):  # wanted implies me
         target = Person.objects.filter(uuid=wanted).first()
         decision = decide(me, Action.VIEW_SPACE, target)
         if decision:

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from functools import wraps
+from typing import cast
 
 from csp.constants import SELF
 from csp.decorators import csp_update
@@ -252,7 +253,8 @@ def _authorisation_context(person, professional) -> dict:
     ends = list(rows.values_list("expires_at", flat=True))
     if not ends:
         return {"authorised": False}
-    return {"authorised": True, "authorised_until": None if None in ends else timezone.localtime(max(ends))}
+    return {"authorised": True,
+            "authorised_until": None if None in ends else timezone.localtime(max(cast(list[dt.datetime], ends)))}
 
 
 def _type_label(code: str) -> str:

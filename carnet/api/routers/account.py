@@ -1,5 +1,6 @@
 """The holder's own account: identity, password, contact details, signed-in devices."""
 
+from typing import cast
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -11,10 +12,10 @@ from carnet.identity.actions import (
     finish_contact_change,
     sign_out_device,
 )
-from carnet.identity.models import INS_OID, Account, DeviceSession
+from carnet.identity.models import INS_OID, Account, DeviceSession, Person
 from carnet.sharing.policy import Action
 
-from ..access import not_found, profile
+from ..access import ApiRequest, not_found, profile
 from ..schemas import (
     ChallengeOut,
     ContactChangeIn,
@@ -30,7 +31,7 @@ ERRORS = {400: Error, 401: Error, 403: Error, 429: Error}
 
 
 def me_out(account: Account) -> dict:
-    person = account.person
+    person = cast(Person, account.person)  # API accounts always have a person (BearerAuth)
     return {
         "id": person.uuid, "given_names": person.given_names, "family_name": person.family_name,
         "birth_date": person.birth_date, "sex": person.sex, "ins": person.ins,
@@ -42,7 +43,7 @@ def me_out(account: Account) -> dict:
 def holder(request: HttpRequest) -> Account:
     """Credentials, contact details and devices are the holder's alone (Action.MANAGE_ACCOUNT)."""
     profile(request, None, Action.MANAGE_ACCOUNT)
-    return request.auth
+    return cast(ApiRequest, request).auth
 
 
 @router.get("/me", response={200: MeOut, 401: Error}, summary="Mon identité et mon compte")
@@ -51,7 +52,7 @@ def read_me(request: HttpRequest):
 
 
 @router.put("/me/password", response={204: None, **ERRORS}, summary="Changer mon mot de passe")
-def password(request: HttpRequest, payload: PasswordChangeIn):
+def password(request: ApiRequest, payload: PasswordChangeIn):
     change_password(holder(request), payload.current_password, payload.new_password,
                     keep_device=request.device.uuid)
     return Status(204, None)
@@ -76,7 +77,7 @@ def contact_confirm(request: HttpRequest, payload: ContactConfirmIn):
 
 
 @router.get("/me/devices", response={200: list[DeviceOut], **ERRORS}, summary="Mes appareils connectés")
-def devices(request: HttpRequest):
+def devices(request: ApiRequest):
     account = holder(request)
     current = request.device.pk
     rows = DeviceSession.objects.filter(account=account, ended_at__isnull=True).order_by("-last_seen_at")

@@ -17,7 +17,7 @@ from carnet.identity.actions import (
 from carnet.identity.actions.login import open_device
 from carnet.identity.models import DeviceSession
 
-from ..access import client_ip
+from ..access import ApiRequest, client_ip
 from ..schemas import (
     AcceptedOut,
     ChallengeOut,
@@ -58,14 +58,14 @@ def login_otp(request: HttpRequest, payload: LoginOtpIn):
 
 
 @router.post("/logout", response={204: None, 401: Error}, summary="Se déconnecter de cet appareil")
-def logout(request: HttpRequest):
+def logout(request: ApiRequest):
     sign_out_device(request.auth, request.device.uuid)
     return Status(204, None)
 
 
 @router.post("/logout-everywhere", response={204: None, 401: Error},
              summary="Se déconnecter de tous les appareils")
-def logout_everywhere(request: HttpRequest):
+def logout_everywhere(request: ApiRequest):
     sign_out_everywhere(request.auth)
     return Status(204, None)
 

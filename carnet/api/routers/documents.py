@@ -3,6 +3,7 @@ upload, metadata, content, edit, confidentiality, delete, marks and folders. The
 the policy and trace; this module only shapes requests and answers."""
 
 import datetime as dt
+from typing import cast
 from uuid import UUID
 
 from django.db.models import F
@@ -133,8 +134,9 @@ def document_out(doc: Document) -> dict:
         "author_kind": doc.author_kind, "author_label": doc.author_label, "format": doc.format,
         "mime_type": doc.mime_type, "size": doc.size, "sha256": doc.sha256, "status": doc.status,
         "version": doc.version,
-        "replaces": getattr(doc, "replaces_uuid", None) or (doc.replaces.uuid if doc.replaces_id else None),
-        "folder": getattr(doc, "folder_uuid", None) or (doc.folder.uuid if doc.folder_id else None),
+        "replaces": getattr(doc, "replaces_uuid", None)
+        or (cast(Document, doc.replaces).uuid if doc.replaces_id else None),
+        "folder": getattr(doc, "folder_uuid", None) or (cast(Folder, doc.folder).uuid if doc.folder_id else None),
         "masked_to_professionals": doc.masked_to_professionals,
         "hidden_from_representatives": doc.hidden_from_representatives, "holder_owned": doc.holder_owned,
     }
@@ -281,7 +283,7 @@ def create_folder(request: HttpRequest, payload: FolderIn, person: UUID | None =
 def rename_folder(request: HttpRequest, folder_id: UUID, payload: FolderIn, person: UUID | None = None):
     actor, target = _space(request, person)
     authorise(actor, Action.WRITE_RECORD, target)
-    folder = actions.rename_folder(actor, target, _folder(target, folder_id), payload.name)
+    folder = actions.rename_folder(actor, target, cast(Folder, _folder(target, folder_id)), payload.name)
     return {"id": folder.uuid, "name": folder.name}
 
 
@@ -289,7 +291,7 @@ def rename_folder(request: HttpRequest, folder_id: UUID, payload: FolderIn, pers
 def delete_folder(request: HttpRequest, folder_id: UUID, person: UUID | None = None):
     actor, target = _space(request, person)
     authorise(actor, Action.WRITE_RECORD, target)
-    actions.delete_folder(actor, target, _folder(target, folder_id))
+    actions.delete_folder(actor, target, cast(Folder, _folder(target, folder_id)))
     return Status(204, None)
 
 

@@ -15,7 +15,7 @@ from carnet.export.actions import ExportError
 from carnet.export.models import Export
 from carnet.sharing.policy import Action
 
-from ..access import me, not_found, profile
+from ..access import ApiRequest, me, not_found, profile
 from ..schemas import Error
 
 router = Router()
@@ -47,7 +47,7 @@ def export_out(export: Export) -> dict:
 
 
 @router.post("/exports", response={202: ExportOut, **ERRORS}, summary="Demander un export de mes données")
-def request_export(request: HttpRequest, payload: ExportIn):
+def request_export(request: ApiRequest, payload: ExportIn):
     target = profile(request, payload.profile_id, Action.EXPORT_SPACE)  # asks the policy (a caregiver: 403)
     export = actions.request_export(request.auth, target, password=payload.password,
                                     include_represented=payload.include_represented)
@@ -80,6 +80,6 @@ def download_export(request: HttpRequest, export_id: UUID):
             raise HttpError(410, exc.message) from None
         raise
     response = FileResponse(handle, content_type="application/zip", as_attachment=True,
-                            filename=f"carnet-export-{found.ready_at.date().isoformat()}.zip")
+                            filename=f"carnet-export-{found.ready_at.date().isoformat()}.zip")  # type: ignore[union-attr]  # downloadable: ready
     response["Cache-Control"] = "private, no-store"
     return response

@@ -4,7 +4,7 @@ search to pick whom to authorise. carnet.sharing.actions asks the policy and tra
 only shapes requests and answers. Search words travel in a POST body, never in a URL."""
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -129,9 +129,9 @@ def authorisation_out(a: Authorisation) -> dict:
     grantee = "professional" if a.professional_id else "care_team" if a.care_team_id else "establishment"
     return {
         "id": a.uuid, "grantee": grantee,
-        "professional": professional_out(a.professional) if a.professional_id else None,
-        "care_team": _team_out(a.care_team) if a.care_team_id else None,
-        "establishment": _establishment_out(a.establishment) if a.establishment_id else None,
+        "professional": professional_out(cast(Professional, a.professional)) if a.professional_id else None,
+        "care_team": _team_out(cast(CareTeam, a.care_team)) if a.care_team_id else None,
+        "establishment": _establishment_out(cast(Establishment, a.establishment)) if a.establishment_id else None,
         "created_at": a.created_at, "until": actions.until_of(a), "expires_at": a.expires_at,
         "declared_by_professional": a.declared_by_professional,
     }

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import uuid
 from functools import wraps
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -281,7 +282,7 @@ def devices(request):
             return redirect("portal:login")
         messages.success(request, _("L'appareil a été déconnecté."))
         return redirect("portal:devices")
-    rows = list(DeviceSession.objects.filter(account=request.user).order_by("-last_seen_at", "-pk")[:50])
+    rows: list[Any] = list(DeviceSession.objects.filter(account=request.user).order_by("-last_seen_at", "-pk")[:50])
     for row in rows:
         row.is_current = str(row.uuid) == current
     return render(request, "portal/account/devices.html",
@@ -476,7 +477,7 @@ def _label(event, me) -> None:
 def history(request):
     """Historique des accès of the profile shown: every access by someone else, every denial."""
     me = me_or_404(request)
-    profile = current_profile(request)
+    profile = cast(Person, current_profile(request))  # me_or_404 passed: at least their own space
     try:
         decision = authorise(me, Action.VIEW_SPACE, profile)
     except PolicyDenied as exc:

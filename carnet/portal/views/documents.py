@@ -143,7 +143,7 @@ def upload(request):
 
 
 @require_safe
-@csp_update({"frame-src": [SELF]})
+@csp_update({"frame-src": [SELF]})  # type: ignore[arg-type]  # django-csp types views as request-only
 def document(request, document):
     me, profile = _actors(request)
     doc, decision = _document_or_404(me, profile, document)

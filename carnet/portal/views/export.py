@@ -85,7 +85,7 @@ def export_download(request, export):
             raise Http404(exc.message) from None
         return render(request, "portal/family/denied.html", {"title": _("Export expiré"), "message": exc.message},
                       status=410)
-    name = f"carnet-export-{found.ready_at.date().isoformat()}.zip"
+    name = f"carnet-export-{found.ready_at.date().isoformat()}.zip"  # type: ignore[union-attr]  # downloadable: ready
     response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
     response["Cache-Control"] = "private, no-store"
     return response

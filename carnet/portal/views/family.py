@@ -6,6 +6,7 @@ inside the domain action the view calls.
 """
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest
@@ -54,7 +55,7 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None)
     """Render the family page; bound forms with errors replace the blank ones of their child."""
     activate_forms, invite_forms = activate_forms or {}, invite_forms or {}
     mine = set(Representation.objects.active().filter(representative=me).values_list("person_id", flat=True))
-    children = list(Person.objects.filter(parent=me).order_by("birth_date", "pk"))
+    children: list[Any] = list(Person.objects.filter(parent=me).order_by("birth_date", "pk"))
     for child in children:
         child.represented_by_me = child.pk in mine
         child.can_activate = child.is_minor() and child.status in ACTIVATABLE and not child.represented_by_me
@@ -65,6 +66,7 @@ def _family_page(request, me: Person, *, activate_forms=None, invite_forms=None)
 
     managed = []
     now = timezone.now()
+    profile: Any  # gets page-only attributes (representative_rows, invite_form)
     for profile in actions.represented_profiles(me):
         try:
             authorise(me, Action.VIEW_SPACE, profile)

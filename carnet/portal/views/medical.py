@@ -4,6 +4,8 @@ de santé" and the PDF synthesis. Every page acts on the profile shown (own or r
 the medical actions, which ask the policy and trace what others do.
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -59,7 +61,7 @@ def _section(slug: str) -> str:
 
 
 def _section_url(section: str):
-    return redirect("portal:medical_section", section=SLUGS[section])
+    return redirect("portal:medical_section", section=SLUGS[cast(Section, section)])  # a str enum: str keys match
 
 
 def _wishes_kind(kind: str) -> bool:
@@ -110,7 +112,8 @@ def section(request, section):
     except PolicyDenied as exc:
         return deny(request, exc)
     context = {
-        "title": Section(key).label, "section": key, "slug": section, "rows": rows, "intro": INTROS.get(key, ""),
+        "title": Section(key).label, "section": key, "slug": section, "rows": rows,
+        "intro": INTROS.get(cast(Section, key), ""),
         "can_declare_unconcerned": key in UNCONCERNED_SECTIONS and not rows, "unconcerned": unconcerned,
         "shared": key in PROFESSIONAL_VISIBLE_SECTIONS, "organ": organ, "profile": profile,
         "single": key == Section.BLOOD_GROUP, "is_minor": profile.is_minor(),
@@ -222,7 +225,7 @@ def delete(request, entry):
         back = reverse("portal:medical_measure", kwargs={"measure": shown.entry.category})
     else:
         back = reverse("portal:medical_section", kwargs={
-            "section": SLUGS[Section.ENTOURAGE if shown.kind == "organ_donation" else shown.kind]})
+            "section": SLUGS[Section.ENTOURAGE if shown.kind == "organ_donation" else cast(Section, shown.kind)]})
     if request.method == "POST":
         try:
             entries.delete_entry(me, profile, shown.uuid)

@@ -6,6 +6,8 @@ representative or a caregiver shown the helped person's profile reads and writes
 message carries the footer naming them.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from dsfr.forms import DsfrBaseForm
 
+from carnet.identity.models import Person
 from carnet.messaging import actions
 from carnet.messaging.actions import MAX_BODY, MAX_SUBJECT, MessagingError
 from carnet.sharing.events import require
@@ -30,7 +33,8 @@ class AttachmentMixin:
     """An optional document of the space to join; whether the professional may read it is the action's question."""
 
     def set_documents(self, documents) -> None:
-        self.fields["document"].choices = [("", _("Aucun document"))] + [
+        form = cast(forms.BaseForm, self)  # always mixed into a form
+        form.fields["document"].choices = [("", _("Aucun document"))] + [  # type: ignore[attr-defined]  # a ChoiceField
             (str(d.uuid), f"{d.title or _('Document sans titre')} — {d.created_at:%d/%m/%Y}")
             for d in documents[:MAX_LISTED_DOCUMENTS]]
 
@@ -70,7 +74,7 @@ def _context(request) -> dict:
 @require_safe
 def inbox(request):
     me = me_or_404(request)
-    profile = current_profile(request)
+    profile = cast(Person, current_profile(request))  # me_or_404 passed: at least their own space
     try:
         conversations = actions.conversations_of(me, profile)
     except PolicyDenied as exc:
@@ -82,7 +86,7 @@ def inbox(request):
 @require_http_methods(["GET", "POST"])
 def new(request):
     me = me_or_404(request)
-    profile = current_profile(request)
+    profile = cast(Person, current_profile(request))  # me_or_404 passed: at least their own space
     try:
         decision = require(me, Action.SEND_MESSAGE, profile)  # a caregiver or representative may; a denial is recorded
     except PolicyDenied as exc:
@@ -121,7 +125,8 @@ def _conversation_or_404(request, conversation_uuid):
 
 
 def _reply_form(request, data=None) -> ReplyForm:
-    return ReplyForm(data, documents=actions.attachable_documents(current_profile(request), current_role(request)))
+    profile = cast(Person, current_profile(request))  # callers passed me_or_404: at least their own space
+    return ReplyForm(data, documents=actions.attachable_documents(profile, current_role(request)))
 
 
 def _conversation_page(request, me, conversation, form: ReplyForm | None = None, *, status: int = 200):

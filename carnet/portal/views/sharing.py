@@ -11,6 +11,7 @@ service runs with (carnet.sharing.habilitation), unknown cells shown as what the
 """
 
 import datetime as dt
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from carnet.common.dates import today
+from carnet.identity.models import Person
 from carnet.interop.terminology import DOCUMENT_TYPES, PatientCategory, category_for_type
 from carnet.record import actions as record_actions
 from carnet.record.models import Document
@@ -122,7 +124,7 @@ def _search_results(request, profile) -> tuple[DirectorySearchForm, list, str]:
     kind, name = form.cleaned_data["kind"], form.cleaned_data["name"]
     try:
         if kind == "care_team":
-            results = directory_search.search_care_teams(name)
+            results: list[Any] = directory_search.search_care_teams(name)
         elif kind == "establishment":
             results = directory_search.search_establishments(name)
         else:
@@ -134,7 +136,7 @@ def _search_results(request, profile) -> tuple[DirectorySearchForm, list, str]:
 
 
 def _sharing_context(request, profile) -> dict:
-    authorisations = list(sharing_actions.current_authorisations(profile))
+    authorisations: list[Any] = list(sharing_actions.current_authorisations(profile))  # rows get page-only fields
     for row in authorisations:
         row.until = sharing_actions.until_of(row)
     professionals = [a for a in authorisations if a.professional_id]
@@ -202,7 +204,7 @@ def privacy(request):
     total = Document.objects.of(profile).listed().count()
     return render(request, "portal/sharing/privacy.html", {
         "title": _("Paramètres de confidentialité"), "form": form, "masked": masked, "total": total,
-        "profile": profile, "is_me": profile.pk == me.pk, **_sharing_context(request, profile),
+        "profile": profile, "is_me": cast(Person, profile).pk == me.pk, **_sharing_context(request, profile),
     }, status=400 if form.errors else 200)
 
 
@@ -322,7 +324,7 @@ def privacy_unblock(request, professional):
 @require_POST
 def privacy_assign_role(request):
     def run(me, profile):
-        professionals = [a.professional for a in sharing_actions.current_authorisations(profile)
+        professionals = [cast(Professional, a.professional) for a in sharing_actions.current_authorisations(profile)
                          if a.professional_id]
         form = RoleForm(request.POST, professionals=professionals)
         if not form.is_valid():
