@@ -64,6 +64,16 @@ ROUND = 50
 TARGET = 300.0
 
 
+def _add_server_cpu(total: dict, server, web_cpu: float, facts: dict, server_cpu: float | None) -> None:
+    """Add to one way's totals the CPU its servers spent since the readings taken before it: gunicorn's (ITI-65
+    through HTTP: `server`, else None) and PostgreSQL's (None when it cannot be read)."""
+    if server is not None:
+        gunicorn_cpu = server.cpu() - web_cpu
+        total["cpu"] += gunicorn_cpu
+        total["web_cpu"] = total.get("web_cpu", 0.0) + gunicorn_cpu
+    after = base.server_cpu_seconds(facts["postmaster"])
+    total["server_cpu"] = None if after is None else (total["server_cpu"] or 0) + after - server_cpu
+
 def variants(count: int, tag: str, ins: str = INS) -> list[bytes]:
     """`count` distinct copies of the sample CDA: an XML comment after the declaration (the header unchanged but
     for the patient's INS when another is given: --workers files for one person per worker)."""
@@ -171,13 +181,7 @@ def run_ingest(args) -> dict:
                 profile.disable()
             totals[name]["seconds"] += time.perf_counter() - start
             totals[name]["cpu"] += base.cpu_seconds() - cpu
-            if server is not None and name == "iti65":
-                gunicorn_cpu = server.cpu() - web_cpu
-                totals[name]["cpu"] += gunicorn_cpu
-                totals[name]["web_cpu"] = totals[name].get("web_cpu", 0.0) + gunicorn_cpu
-            after = base.server_cpu_seconds(facts["postmaster"])
-            totals[name]["server_cpu"] = (None if after is None else (totals[name]["server_cpu"] or 0) + after
-                                          - server_cpu)
+            _add_server_cpu(totals[name], server if name == "iti65" else None, web_cpu, facts, server_cpu)
     if profile is not None:
         profile.dump_stats(args.profile)
     if server is not None:
@@ -433,13 +437,7 @@ def run_parallel(args) -> dict:
                 for code, n in got.items():
                     statuses[code] = statuses.get(code, 0) + n
             totals[name]["seconds"] += time.perf_counter() - start
-            if server is not None and name == "iti65":
-                gunicorn_cpu = server.cpu() - web_cpu
-                totals[name]["cpu"] += gunicorn_cpu
-                totals[name]["web_cpu"] = totals[name].get("web_cpu", 0.0) + gunicorn_cpu
-            after = base.server_cpu_seconds(facts["postmaster"])
-            totals[name]["server_cpu"] = (None if after is None else (totals[name]["server_cpu"] or 0) + after
-                                          - server_cpu)
+            _add_server_cpu(totals[name], server if name == "iti65" else None, web_cpu, facts, server_cpu)
             for process in processes:
                 process.join()
                 if process.exitcode != 0:

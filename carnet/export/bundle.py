@@ -120,19 +120,12 @@ def profile_resources(space: Person) -> Iterator[dict[str, Any]]:
     """The medical profile's resources, with id, meta and patient reference as the FHIR face serves them."""
     if not apps.is_installed("carnet.medical"):
         return
-    from carnet.fhir.profile import mapping_subjects
-    from carnet.medical.actions.entries import view
+    from carnet.fhir.profile import entry_resource
     from carnet.medical.models import ProfileEntry
 
     rows = ProfileEntry.objects.filter(person=space).select_related("person").order_by("created_at", "pk")
     for entry in rows.iterator(chunk_size=200):
-        resource = dict(view(entry).resource)
-        resource["id"] = str(entry.uuid)
-        resource["meta"] = {**(resource.get("meta") or {}), "versionId": str(entry.version),
-                            "lastUpdated": instant(entry.last_updated)}
-        subject = "patient" if "patient" in mapping_subjects(entry.resource_type) else "subject"
-        resource.setdefault(subject, {"reference": f"Patient/{space.uuid}"})
-        yield resource
+        yield entry_resource(entry)
 
 
 def communication_resources(space: Person, documents) -> Iterator[dict[str, Any]]:

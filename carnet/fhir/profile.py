@@ -234,15 +234,21 @@ class ProfileHandler(Handler):
         return True
 
     def _resource(self, entry) -> dict[str, Any]:
-        from carnet.medical.actions.entries import view
+        return entry_resource(entry)
 
-        resource = dict(view(entry).resource)
-        resource["id"] = str(entry.uuid)
-        resource["meta"] = {**(resource.get("meta") or {}), "versionId": str(entry.version),
-                            "lastUpdated": instant(entry.last_updated)}
-        subject = "patient" if "patient" in mapping_subjects(self.type) else "subject"
-        resource.setdefault(subject, {"reference": f"Patient/{entry.person.uuid}"})
-        return resource
+
+def entry_resource(entry) -> dict[str, Any]:
+    """A medical-profile entry as this face serves it (and the holder's export writes it): the stored resource with
+    its id, meta and patient reference."""
+    from carnet.medical.actions.entries import view
+
+    resource = dict(view(entry).resource)
+    resource["id"] = str(entry.uuid)
+    resource["meta"] = {**(resource.get("meta") or {}), "versionId": str(entry.version),
+                        "lastUpdated": instant(entry.last_updated)}
+    subject = "patient" if "patient" in mapping_subjects(entry.resource_type) else "subject"
+    resource.setdefault(subject, {"reference": f"Patient/{entry.person.uuid}"})
+    return resource
 
 
 def mapping_subjects(resource_type: str) -> set[str]:

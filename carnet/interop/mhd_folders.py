@@ -27,7 +27,7 @@ from .mhd import (
     _list,
     _obj,
     _str,
-    master_identifier_value,
+    list_unique_id,
     patient_ref,
 )
 
@@ -58,11 +58,7 @@ def folder_info(resource: dict[str, Any], where: str, resolver: Resolver, full_u
     resolver = resolver.within(resource)
     if resource.get("status") != "current":
         raise MhdError(_("Un classeur a le statut « current »."), expression=f"{where}.status", code="value")
-    identifiers = [i for i in _list(resource.get("identifier"), f"{where}.identifier")
-                   if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
-    chosen = next((i for i in identifiers if i.get("use") == "usual"),
-                  next((i for i in identifiers if i.get("use") != "official"), None))
-    unique_id = master_identifier_value(chosen) if chosen else ""
+    unique_id = list_unique_id(resource, where)
     if not unique_id or len(unique_id) > MAX_ID:
         raise MhdError(_("Identifiant unique du classeur (identifier uniqueId) obligatoire."),
                        expression=f"{where}.identifier", code="required", reason="folder_unique_id")

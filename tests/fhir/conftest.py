@@ -117,3 +117,37 @@ def make_pdf(text: str = "Compte rendu") -> bytes:
 def add_pdf(actor, person, *, type_code: str = "DOCPAT03", text: str = "Compte rendu", **kwargs):
     return actions.add_document(actor, person, content=make_pdf(text), filename="cr.pdf", type_code=type_code,
                                 **kwargs)
+
+
+# --- clinical software filing the PDSm samples (ITI-65, ITI-105, metadata update) ---------------------------------
+# A test module that needs another holder or author defines its own fixture of the same name.
+
+
+@pytest.fixture
+def holder(family):
+    """The person of the INS the PDSm samples name (pdsm_bundles.SAMPLE_INS)."""
+    from .pdsm_bundles import SAMPLE_INS
+
+    return family.holder(nir=SAMPLE_INS).person
+
+
+@pytest.fixture
+def author():
+    """The professional the PDSm samples name as author (pdsm_bundles.SAMPLE_RPPS), a médecin."""
+    from carnet.sharing.models import Professional
+
+    from .pdsm_bundles import SAMPLE_RPPS
+
+    return Professional.objects.create(rpps=SAMPLE_RPPS, family_name="Leclerc", given_names="Sophie",
+                                       profession_code="10")
+
+
+@pytest.fixture
+def software(author):
+    """The author's clinical software: a WriteClient with their professional bearer token."""
+    from carnet.sharing.tokens import issue_professional_token
+
+    from .pdsm_bundles import WriteClient
+
+    _row, token = issue_professional_token(author)
+    return WriteClient(token)

@@ -9,32 +9,14 @@ import base64
 import pytest
 
 from carnet.record.models import Document
-from carnet.sharing.models import AccessEvent, Block, Professional
-from carnet.sharing.tokens import issue_professional_token
+from carnet.sharing.models import AccessEvent, Block
 
 from . import pdsm_bundles as pdsm
 from .conftest import make_pdf
-from .pdsm_bundles import SAMPLE_INS, SAMPLE_RPPS, WriteClient, reason
+from .pdsm_bundles import SAMPLE_RPPS, reason
 from .test_iti65 import stored
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def holder(family):
-    return family.holder(nir=SAMPLE_INS).person
-
-
-@pytest.fixture
-def author():
-    return Professional.objects.create(rpps=SAMPLE_RPPS, family_name="Leclerc", given_names="Sophie",
-                                       profession_code="10")
-
-
-@pytest.fixture
-def software(author):
-    _row, token = issue_professional_token(author)
-    return WriteClient(token)
 
 
 def inline_cda(**kwargs) -> dict:

@@ -31,23 +31,6 @@ _rpps = itertools.count(30000000001)
 OTHER_CDA = pdsm.SAMPLES / "cda/ci-sis-3.0/OBP-SCM_2024.01.xml"
 
 
-@pytest.fixture
-def holder(family):
-    return family.holder(nir=SAMPLE_INS).person
-
-
-@pytest.fixture
-def author():
-    return Professional.objects.create(rpps=SAMPLE_RPPS, family_name="Leclerc", given_names="Sophie",
-                                       profession_code="10")
-
-
-@pytest.fixture
-def software(author):
-    _row, token = issue_professional_token(author)
-    return WriteClient(token)
-
-
 def vault_files() -> int:
     root = settings.STORAGES["vault"]["OPTIONS"]["location"]
     return sum(len(files) for _d, _s, files in os.walk(root)) if os.path.isdir(root) else 0

@@ -14,27 +14,10 @@ from carnet.sharing.models import AccessEvent, Block, Professional
 from carnet.sharing.tokens import issue_professional_token
 
 from . import pdsm_bundles as pdsm
-from .pdsm_bundles import SAMPLE_INS, SAMPLE_RPPS, WriteClient, reason
+from .pdsm_bundles import WriteClient, reason
 
 pytestmark = pytest.mark.django_db
 CONDITIONAL = "/fhir/DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.1.1"
-
-
-@pytest.fixture
-def holder(family):
-    return family.holder(nir=SAMPLE_INS).person
-
-
-@pytest.fixture
-def author():
-    return Professional.objects.create(rpps=SAMPLE_RPPS, family_name="Leclerc", given_names="Sophie",
-                                       profession_code="10")
-
-
-@pytest.fixture
-def software(author):
-    _row, token = issue_professional_token(author)
-    return WriteClient(token)
 
 
 @pytest.fixture

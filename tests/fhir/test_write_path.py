@@ -20,20 +20,9 @@ from carnet.sharing.tokens import (
 )
 
 from . import pdsm_bundles as pdsm
-from .pdsm_bundles import SAMPLE_INS, SAMPLE_RPPS, WriteClient
+from .pdsm_bundles import WriteClient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def holder(family):
-    return family.holder(nir=SAMPLE_INS).person
-
-
-@pytest.fixture
-def author():
-    return Professional.objects.create(rpps=SAMPLE_RPPS, family_name="Leclerc", given_names="Sophie",
-                                       profession_code="10")
 
 
 def test_a_professional_token_has_the_prefix_and_names_its_professional(author):

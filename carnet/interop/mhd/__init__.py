@@ -39,13 +39,13 @@ from .model import (
     Submission,
     SubmissionInfo,
 )
-from .readers import _date, _list, _obj, _str, master_identifier_value, parse_instant, system_oid
+from .readers import _date, _list, _obj, _str, list_unique_id, master_identifier_value, parse_instant, system_oid
 from .references import Resolver, author_info, patient_ref
 
 __all__ = [
     "CONFIDENTIALITY_LEVELS", "DATE", "INS_SYSTEMS", "IS_ARCHIVED", "LOINC_URI", "MASKING_CODES", "MAX_ID",
     "MHD_LIST_TYPES", "MOS", "RPPS_SYSTEMS", "SOURCE_ID", "SYSTEM_URLS", "V3_CONFIDENTIALITY", "AuthorInfo",
     "DocumentInfo", "MhdError", "PatientRef", "Resolver", "Submission", "SubmissionInfo", "_date", "_list", "_obj",
-    "_str", "author_info", "check_bytes", "document_info", "master_identifier_value", "parse_instant",
+    "_str", "author_info", "check_bytes", "document_info", "list_unique_id", "master_identifier_value", "parse_instant",
     "parse_simplified", "parse_transaction", "patient_ref", "security_codes", "system_oid",
 ]

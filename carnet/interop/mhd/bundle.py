@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from .documents import _decode, document_info
 from .model import MAX_ID, MHD_LIST_TYPES, SOURCE_ID, DocumentInfo, MhdError, PatientRef, Submission, SubmissionInfo
-from .readers import _codings, _date, _extension, _list, _obj, _str, master_identifier_value
+from .readers import _codings, _date, _extension, _list, _obj, _str, list_unique_id
 from .references import Resolver, author_info, patient_ref
 
 if TYPE_CHECKING:
@@ -21,12 +21,7 @@ def _submission_set(resource: dict[str, Any], where: str, resolver: Resolver, fu
     if resource.get("status") != "current":
         raise MhdError(_("Un lot de soumission a le statut « current »."), expression=f"{where}.status",
                        code="value")
-    identifiers = [i for i in _list(resource.get("identifier"), f"{where}.identifier")
-                   if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
-    # MHD: the uniqueId slice has use "usual", the entryUUID slice use "official".
-    chosen = next((i for i in identifiers if i.get("use") == "usual"),
-                  next((i for i in identifiers if i.get("use") != "official"), None))
-    unique_id = master_identifier_value(chosen) if chosen else ""
+    unique_id = list_unique_id(resource, where)
     if not unique_id or len(unique_id) > MAX_ID:
         raise MhdError(_("Identifiant unique du lot de soumission (identifier uniqueId) obligatoire."),
                        expression=f"{where}.identifier", code="required")

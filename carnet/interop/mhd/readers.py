@@ -118,6 +118,16 @@ def master_identifier_value(identifier: dict[str, Any]) -> str:
     return value.removeprefix("urn:oid:").strip()
 
 
+def list_unique_id(resource: dict[str, Any], where: str) -> str:
+    """The uniqueId of an MHD List (SubmissionSet or Folder), "" when absent: MHD puts it in the identifier slice
+    with use "usual" (the entryUUID is the "official" one); an identifier without use is taken otherwise."""
+    identifiers = [i for i in _list(resource.get("identifier"), f"{where}.identifier")
+                   if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"]]
+    chosen = next((i for i in identifiers if i.get("use") == "usual"),
+                  next((i for i in identifiers if i.get("use") != "official"), None))
+    return master_identifier_value(chosen) if chosen else ""
+
+
 def _extension(resource: dict[str, Any], url: str) -> dict[str, Any] | None:
     for ext in resource.get("extension") or []:
         if isinstance(ext, dict) and ext.get("url") == url:
