@@ -64,3 +64,25 @@ def test_a_document_is_joined_through_the_api(holder, doctor, treating):
     response = api.post(f"/api/conversations/{conversation_id}/messages", {"body": "Et la suite",
                                                                            "document_id": unknown})
     assert response.status_code == 404
+
+
+def test_bad_input_gets_a_4xx_and_writes_nothing(holder, doctor, treating):
+    """A malformed JSON body, ids that are not uuids or name nothing, an oversized text and an oversized body."""
+    api = sign_in(holder.account)
+    headers = {"Authorization": f"Bearer {api.token}"}
+    broken = api.client.post("/api/conversations", "{not json", content_type="application/json", headers=headers)
+    assert 400 <= broken.status_code < 500
+    start = {"professional_id": str(doctor.uuid), "subject": SUBJECT, "body": BODY}
+    assert 400 <= api.post("/api/conversations", {**start, "professional_id": "12"}).status_code < 500
+    unknown = api.post("/api/conversations", {**start, "professional_id": "00000000-0000-4000-8000-000000000000"})
+    assert unknown.status_code == 404
+    assert 400 <= api.post("/api/conversations", {**start, "document_id": "../etc"}).status_code < 500
+    nowhere = api.post("/api/conversations", {**start, "document_id": "00000000-0000-4000-8000-000000000000"})
+    assert nowhere.status_code == 404  # not a document of this space: as for any other unknown document
+    too_long = api.post("/api/conversations", {**start, "body": "x" * 5001})
+    assert too_long.status_code == 400 and too_long.json()["field"] == "body"
+    huge = api.post("/api/conversations", {**start, "body": "x" * 3_000_000})  # over Django's 2.5 MB body limit
+    assert 400 <= huge.status_code < 500
+    assert api.get("/api/conversations/not-a-uuid").status_code in (404, 422)
+    assert not Conversation.objects.exists()
+    assert not AccessEvent.objects.filter(person=holder, action="message.send", allowed=True).exists()
