@@ -143,6 +143,27 @@ def _v(name: str) -> str:
     return f"{{{V3}}}{name}"
 
 
+def _find(element: etree._Element | None, *names: str) -> etree._Element | None:
+    """`element.find("v:a/v:b", NS)` for a path of child names: the first element at the end of the path, every
+    branch tried in document order as ElementPath does, but walked with lxml's C child iterator (ElementPath's
+    steps run in Python: they were most of the time spent reading a header, on every document filed)."""
+    if element is None:
+        return None
+    if not names:
+        return element
+    first, rest = _v(names[0]), names[1:]
+    for child in element.iterchildren(first):
+        found = _find(child, *rest) if rest else child
+        if found is not None:
+            return found
+    return None
+
+
+def _children(element: etree._Element, name: str) -> Iterator[etree._Element]:
+    """`element.findall("v:name", NS)`, in C."""
+    return element.iterchildren(_v(name))
+
+
 def _clean(text: str | None) -> str | None:
     text = " ".join((text or "").split())
     return text or None
@@ -187,89 +208,96 @@ def parse_ts(value: str | None) -> dt.datetime | dt.date | None:
 def _name_part(name: etree._Element | None, part: str, qualifier: str | None) -> str | None:
     if name is None:
         return None
-    for element in name.findall(f"v:{part}", NS):
+    for element in _children(name, part):
         if (element.get("qualifier") or None) == qualifier:
             return _text(element)
     return None
 
 
 def _person_name(name: etree._Element | None) -> tuple[str | None, str | None]:
-    family = _name_part(name, "family", "BR") or _name_part(name, "family", None) or _text(
-        name.find("v:family", NS) if name is not None else None)
-    given = _name_part(name, "given", "BR") or _text(name.find("v:given", NS) if name is not None else None)
+    family = _name_part(name, "family", "BR") or _name_part(name, "family", None) or _text(_find(name, "family"))
+    given = _name_part(name, "given", "BR") or _text(_find(name, "given"))
     return family, given
 
 
 def _organisation(element: etree._Element | None) -> Organisation | None:
     if element is None:
         return None
-    return Organisation(_text(element.find("v:name", NS)), _ii(element.find("v:id", NS)))
+    return Organisation(_text(_find(element, "name")), _ii(_find(element, "id")))
 
 
 def _author(element: etree._Element) -> Author:
-    assigned = element.find("v:assignedAuthor", NS)
+    assigned = _find(element, "assignedAuthor")
     if assigned is None:
         assigned = etree.Element(_v("assignedAuthor"))
-    person = assigned.find("v:assignedPerson/v:name", NS)
+    person = _find(assigned, "assignedPerson", "name")
     family, given = _person_name(person)
-    identifier = _ii(assigned.find("v:id", NS))
+    identifier = _ii(_find(assigned, "id"))
     rpps = None
     if identifier and identifier.root == RPPS_ROOT and identifier.extension and identifier.extension.startswith("8"):
         rpps = identifier.extension[1:]
-    device = _text(assigned.find("v:assignedAuthoringDevice/v:softwareName", NS))
+    device = _text(_find(assigned, "assignedAuthoringDevice", "softwareName"))
     display = " ".join(part for part in (given, family) if part) or None
     return Author(name=display, family=family, given=given, id=identifier, rpps=rpps,
-                  role=_code(assigned.find("v:code", NS)),
-                  organisation=_organisation(assigned.find("v:representedOrganization", NS)),
-                  time=parse_ts(element.find("v:time", NS).get("value")) if element.find("v:time", NS) is not None
-                  else None, device=device)
+                  role=_code(_find(assigned, "code")),
+                  organisation=_organisation(_find(assigned, "representedOrganization")),
+                  time=parse_ts(_value(_find(element, "time"))), device=device)
 
 
 def _value(element: etree._Element | None, attribute: str = "value") -> str | None:
     return None if element is None else _clean(element.get(attribute))
 
 
+def _replaced(document: etree._Element) -> InstanceId | None:
+    """relatedDocument[@typeCode='RPLC']/parentDocument/id"""
+    for related in _children(document, "relatedDocument"):
+        if related.get("typeCode") == "RPLC":
+            found = _find(related, "parentDocument", "id")
+            if found is not None:
+                return _ii(found)
+    return None
+
+
 def header_from(document: etree._Element, body: tuple[str | None, str | None, str | None] = (None, None, None),
                 self_presenting: bool = False) -> CdaHeader:
     """Build the header from a parsed ``ClinicalDocument`` element (whole or cut at the body)."""
-    patient = document.find("v:recordTarget/v:patientRole", NS)
+    patient = _find(document, "recordTarget", "patientRole")
     patient_ids: tuple[InstanceId, ...] = ()
     family = given = used_family = gender = None
     birth: dt.date | None = None
     if patient is not None:
-        patient_ids = tuple(i for i in (_ii(e) for e in patient.findall("v:id", NS)) if i)
-        name = patient.find("v:patient/v:name", NS)
+        patient_ids = tuple(i for i in (_ii(e) for e in _children(patient, "id")) if i)
+        name = _find(patient, "patient", "name")
         family, given = _person_name(name)
         used_family = _name_part(name, "family", "CL")
-        gender = _value(patient.find("v:patient/v:administrativeGenderCode", NS), "code")
-        born = parse_ts(_value(patient.find("v:patient/v:birthTime", NS)))
+        gender = _value(_find(patient, "patient", "administrativeGenderCode"), "code")
+        born = parse_ts(_value(_find(patient, "patient", "birthTime")))
         birth = born.date() if isinstance(born, dt.datetime) else born
-    version = _value(document.find("v:versionNumber", NS))
+    version = _value(_find(document, "versionNumber"))
     body_kind, media_type, representation = body
     if body_kind is None:
-        component = document.find("v:component", NS)
-        if component is not None and component.find("v:nonXMLBody", NS) is not None:
-            text = component.find("v:nonXMLBody/v:text", NS)
+        component = _find(document, "component")
+        if component is not None and _find(component, "nonXMLBody") is not None:
+            text = _find(component, "nonXMLBody", "text")
             body_kind, media_type, representation = "non-xml", _value(text, "mediaType"), _value(
                 text, "representation")
-        elif component is not None and component.find("v:structuredBody", NS) is not None:
+        elif component is not None and _find(component, "structuredBody") is not None:
             body_kind = "structured"
     return CdaHeader(
-        document_id=_ii(document.find("v:id", NS)),
-        type=_code(document.find("v:code", NS)),
-        title=_text(document.find("v:title", NS)),
-        effective_time=parse_ts(_value(document.find("v:effectiveTime", NS))),
-        confidentiality=_code(document.find("v:confidentialityCode", NS)),
-        language=_value(document.find("v:languageCode", NS), "code"),
-        set_id=_ii(document.find("v:setId", NS)),
+        document_id=_ii(_find(document, "id")),
+        type=_code(_find(document, "code")),
+        title=_text(_find(document, "title")),
+        effective_time=parse_ts(_value(_find(document, "effectiveTime"))),
+        confidentiality=_code(_find(document, "confidentialityCode")),
+        language=_value(_find(document, "languageCode"), "code"),
+        set_id=_ii(_find(document, "setId")),
         version_number=int(version) if version and version.isdigit() else None,
-        replaces=_ii(document.find("v:relatedDocument[@typeCode='RPLC']/v:parentDocument/v:id", NS)),
-        template_ids=tuple(t.get("root") for t in document.findall("v:templateId", NS) if t.get("root")),
+        replaces=_replaced(document),
+        template_ids=tuple(t.get("root") for t in _children(document, "templateId") if t.get("root")),
         patient_ids=patient_ids, patient_family=family, patient_given=given, patient_used_family=used_family,
         patient_birth_date=birth, patient_gender=gender,
-        authors=tuple(_author(a) for a in document.findall("v:author", NS)),
-        custodian=_organisation(document.find(
-            "v:custodian/v:assignedCustodian/v:representedCustodianOrganization", NS)),
+        authors=tuple(_author(a) for a in _children(document, "author")),
+        custodian=_organisation(_find(document, "custodian", "assignedCustodian", "representedCustodianOrganization")),
         body_kind=body_kind, non_xml_media_type=media_type, non_xml_representation=representation,
         self_presenting=self_presenting,
     )

@@ -22,7 +22,8 @@ class Notification(models.Model):
     """An entry of the in-app notification centre. Says that something happened, never what."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="notifications")
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="notifications",
+                               db_index=False)  # the (person, -created_at) index starts with it
     # The profile concerned, when the recipient is notified as a representative.
     about = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -46,7 +46,10 @@ class Document(models.Model):
     # No index of its own: the composite indexes below all start with person.
     person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="documents", db_index=False)
     blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    preview_blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The optional links below are indexed only where set (see Meta): most documents have none of them, and an
+    # index of NULLs was one more tree to write on every document filed, read by nothing.
+    preview_blob = models.ForeignKey("vault.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     db_index=False)
     # what it is
     type_code = models.CharField(max_length=32)
     type_system = models.CharField(max_length=64)
@@ -60,7 +63,7 @@ class Document(models.Model):
     author_label = models.CharField(max_length=200, blank=True)
     author_identifier = models.CharField(max_length=64, blank=True)
     author_person = models.ForeignKey(
-        "identity.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "identity.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # the bytes
     format = models.CharField(max_length=16, choices=DocumentFormat.choices)
@@ -72,7 +75,8 @@ class Document(models.Model):
     details = models.JSONField(default=dict, blank=True)  # CDA header / DICOM study facts
     # lifecycle
     status = models.CharField(max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.CURRENT)
-    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions",
+                                 db_index=False)
     unique_id = models.CharField(max_length=128, blank=True)  # XDS uniqueId: idempotent ingestion
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,14 +92,16 @@ class Document(models.Model):
     invisible_to_holder_until = models.DateField(null=True, blank=True)
     hidden_from_representatives = models.BooleanField(default=False)
     # the holder's own organisation
-    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents",
+                               db_index=False)
     # XDS / PDSm metadata sent by clinical software (IHE MHD): searchable by ITI-67
     practice_setting_code = models.CharField(max_length=64, blank=True)  # CI-SIS J04 (context.practiceSetting)
     facility_type_code = models.CharField(max_length=64, blank=True)  # CI-SIS J02 (context.facilityType)
     event_codes = models.JSONField(default=list, blank=True)  # [{"system", "code", "display"}] (context.event)
     archived = models.BooleanField(default=False)  # the PDSm is-archived extension
     submission_set = models.ForeignKey(
-        "record.SubmissionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
+        "record.SubmissionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents",
+        db_index=False,
     )
 
     objects = DocumentQuerySet.as_manager()
@@ -108,6 +114,8 @@ class Document(models.Model):
             models.Index(fields=["person", "type_code"], name="document_person_type"),
             # PDSm conditional update (PATCH DocumentReference?identifier=...) finds a document by uniqueId alone
             models.Index(fields=["unique_id"], name="document_unique_id", condition=~Q(unique_id="")),
+            *(models.Index(fields=[name], name=f"document_{name}", condition=Q(**{f"{name}__isnull": False}))
+              for name in ("preview_blob", "author_person", "replaces", "folder", "submission_set")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -130,7 +138,8 @@ class SubmissionSet(models.Model):
     type) so ITI-66 can give it back."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="+",
+                               db_index=False)  # the (person, unique_id) constraint starts with it
     unique_id = models.CharField(max_length=128)
     source_id = models.CharField(max_length=128, blank=True)
     title = models.CharField(max_length=255, blank=True)

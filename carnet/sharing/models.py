@@ -5,6 +5,7 @@ import json
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +18,12 @@ class AccessEvent(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="access_events")
-    actor = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No index of its own: the (person, sequence) constraint starts with it.
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="access_events",
+                               db_index=False)
+    # Set for a person's acts only (a holder, a representative): indexed where set (see Meta).
+    actor = models.ForeignKey("identity.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_index=False)
     actor_label = models.CharField(max_length=200, blank=True)
     actor_role = models.CharField(max_length=32)
     action = models.CharField(max_length=64)
@@ -38,6 +43,14 @@ class AccessEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "sequence"], name="access_event_person_sequence")]
+        indexes = [
+            # "Has this professional had an allowed access to this space before?", asked on every professional's
+            # act (the first one is notified): one probe, where two single-column indexes made PostgreSQL read
+            # every event of the person and of the professional (a lab's millions) on each event written.
+            models.Index(fields=["person", "professional"], name="access_event_pro_seen",
+                         condition=Q(allowed=True, professional__isnull=False)),
+            models.Index(fields=["actor"], name="access_event_actor", condition=Q(actor__isnull=False)),
+        ]
         ordering = ["-at", "-sequence"]
 
     def save(self, *args, **kwargs):

@@ -27,7 +27,8 @@ class Blob(models.Model):
     """One stored plaintext of one person, addressed by its SHA-256 (the same content is kept once)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="blobs")
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="blobs",
+                               db_index=False)  # the (person, sha256) constraint starts with it
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     storage_name = models.CharField(max_length=255)
