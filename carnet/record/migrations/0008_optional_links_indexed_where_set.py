@@ -7,6 +7,10 @@ from django.db import migrations, models
 
 from carnet.common import online_schema
 
+LINKS = ("preview_blob", "author_person", "replaces", "folder", "submission_set")
+INDEXES = [models.Index(condition=models.Q((f"{link}__isnull", False)), fields=[link], name=f"document_{link}")
+           for link in LINKS]
+
 
 class Migration(migrations.Migration):
     atomic = False  # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction
@@ -50,38 +54,11 @@ class Migration(migrations.Migration):
                     name='person',
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identity.person'),
                 ),
-                migrations.AddIndex(
-                    model_name='document',
-                    index=models.Index(condition=models.Q(('preview_blob__isnull', False)), fields=['preview_blob'], name='document_preview_blob'),
-                ),
-                migrations.AddIndex(
-                    model_name='document',
-                    index=models.Index(condition=models.Q(('author_person__isnull', False)), fields=['author_person'], name='document_author_person'),
-                ),
-                migrations.AddIndex(
-                    model_name='document',
-                    index=models.Index(condition=models.Q(('replaces__isnull', False)), fields=['replaces'], name='document_replaces'),
-                ),
-                migrations.AddIndex(
-                    model_name='document',
-                    index=models.Index(condition=models.Q(('folder__isnull', False)), fields=['folder'], name='document_folder'),
-                ),
-                migrations.AddIndex(
-                    model_name='document',
-                    index=models.Index(condition=models.Q(('submission_set__isnull', False)), fields=['submission_set'], name='document_submission_set'),
-                ),
+                *(migrations.AddIndex(model_name="document", index=index) for index in INDEXES),
             ],
             database_operations=[
-                online_schema.add_index("record.Document", models.Index(condition=models.Q(("preview_blob__isnull", False)), fields=["preview_blob"], name="document_preview_blob")),
-                online_schema.add_index("record.Document", models.Index(condition=models.Q(("author_person__isnull", False)), fields=["author_person"], name="document_author_person")),
-                online_schema.add_index("record.Document", models.Index(condition=models.Q(("replaces__isnull", False)), fields=["replaces"], name="document_replaces")),
-                online_schema.add_index("record.Document", models.Index(condition=models.Q(("folder__isnull", False)), fields=["folder"], name="document_folder")),
-                online_schema.add_index("record.Document", models.Index(condition=models.Q(("submission_set__isnull", False)), fields=["submission_set"], name="document_submission_set")),
-                online_schema.drop_field_index("record.Document", "preview_blob_id"),
-                online_schema.drop_field_index("record.Document", "author_person_id"),
-                online_schema.drop_field_index("record.Document", "replaces_id"),
-                online_schema.drop_field_index("record.Document", "folder_id"),
-                online_schema.drop_field_index("record.Document", "submission_set_id"),
+                *(online_schema.add_index("record.Document", index.clone()) for index in INDEXES),
+                *(online_schema.drop_field_index("record.Document", f"{link}_id") for link in LINKS),
                 online_schema.drop_field_index("record.SubmissionSet", "person_id"),
             ],
         ),

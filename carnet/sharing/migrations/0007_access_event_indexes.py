@@ -8,6 +8,12 @@ from django.db import migrations, models
 
 from carnet.common import online_schema
 
+INDEXES = [
+    models.Index(condition=models.Q(("allowed", True), ("professional__isnull", False)), fields=["person", "professional"],
+                 name="access_event_pro_seen"),
+    models.Index(condition=models.Q(("actor__isnull", False)), fields=["actor"], name="access_event_actor"),
+]
+
 
 class Migration(migrations.Migration):
     atomic = False  # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction
@@ -30,18 +36,10 @@ class Migration(migrations.Migration):
                     name='person',
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='access_events', to='identity.person'),
                 ),
-                migrations.AddIndex(
-                    model_name='accessevent',
-                    index=models.Index(condition=models.Q(('allowed', True), ('professional__isnull', False)), fields=['person', 'professional'], name='access_event_pro_seen'),
-                ),
-                migrations.AddIndex(
-                    model_name='accessevent',
-                    index=models.Index(condition=models.Q(('actor__isnull', False)), fields=['actor'], name='access_event_actor'),
-                ),
+                *(migrations.AddIndex(model_name="accessevent", index=index) for index in INDEXES),
             ],
             database_operations=[
-                online_schema.add_index("sharing.AccessEvent", models.Index(condition=models.Q(("allowed", True), ("professional__isnull", False)), fields=["person", "professional"], name="access_event_pro_seen")),
-                online_schema.add_index("sharing.AccessEvent", models.Index(condition=models.Q(("actor__isnull", False)), fields=["actor"], name="access_event_actor")),
+                *(online_schema.add_index("sharing.AccessEvent", index.clone()) for index in INDEXES),
                 online_schema.drop_field_index("sharing.AccessEvent", "actor_id"),
                 online_schema.drop_field_index("sharing.AccessEvent", "person_id"),
             ],
