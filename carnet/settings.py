@@ -134,10 +134,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c statement_timeout={envint('DATABASE_STATEMENT_TIMEOUT_MS', 30000)}"
     )
-    # Server-side binding: psycopg prepares a statement run more than 5 times on a connection (persistent, above),
-    # ITI-65 +10 % (bench/README.md). 0 for client-side binding (e.g. behind a transaction-pooling PgBouncer).
+    # Server-side binding, and psycopg prepares a statement from its 5th run on a connection (persistent, above):
+    # PostgreSQL then parses and plans it once, not on every request. Django leaves preparing off unless told
+    # (prepare_threshold None); bench/README.md measures both. DATABASE_SERVER_SIDE_BINDING=0 for client-side
+    # binding, DATABASE_PREPARE_THRESHOLD=0 for no prepared statements (either behind a transaction-pooling PgBouncer).
     if envbool("DATABASE_SERVER_SIDE_BINDING", "1"):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = envint("DATABASE_PREPARE_THRESHOLD", 5) or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

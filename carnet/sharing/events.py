@@ -56,35 +56,25 @@ def _record(person, *, actor, role: str, action: str, allowed: bool, reason: str
 def _lock_and_read_head(person_id: int, professional_id: int | None) -> tuple[int | None, str | None, bool]:
     """Lock the person row (it orders their events), then read the chain head and the professional's earlier
     allowed access. Two statements, so the read sees what the previous holder of the lock committed (READ
-    COMMITTED: each statement its own snapshot); on PostgreSQL sent in one round trip, whatever the binding."""
+    COMMITTED: each statement its own snapshot; one statement would keep the snapshot it started with). With
+    client-side binding both go in one round trip; with server-side binding (the settings' default) one each, as
+    prepared statements: parsing and planning both on every event cost PostgreSQL more than the round trip."""
+    lock = _LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else "")
     params = [person_id, professional_id, person_id]
-    if connection.vendor == "postgresql":
-        with _client_binding_cursor() as cursor:
-            cursor.execute(_LOCK_PERSON + " FOR UPDATE; " + _HEAD, [person_id, *params])
-            cursor.nextset()  # past the lock's result, to the head's
-            sequence, previous, earlier = cursor.fetchone()
-        return sequence, previous, bool(earlier)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-                       [person_id])
-        cursor.execute(_HEAD, params)
+        if connection.vendor == "postgresql" and not _server_side_binding():
+            cursor.execute(lock + "; " + _HEAD, [person_id, *params])
+            cursor.nextset()  # past the lock's result, to the head's
+        else:
+            cursor.execute(lock, [person_id])
+            cursor.execute(_HEAD, params)
         sequence, previous, earlier = cursor.fetchone()
     return sequence, previous, bool(earlier)
 
 
-def _client_binding_cursor():
-    """A cursor that may send two statements in one execute (psycopg's ClientCursor): the connection's own one
-    with client-side binding (Django's default); with server-side binding (`server_side_binding`, which sends one
-    statement per message), a ClientCursor on the same connection, in the same transaction, wrapped as Django wraps
-    its cursors (query logging and execute wrappers see it). One statement instead would not do: the head must be
-    read in a snapshot taken after the lock is granted, and a statement keeps the snapshot it started with."""
-    if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True:
-        return connection.cursor()
-    from django.db.backends.postgresql.base import Cursor  # type: ignore[attr-defined]  # Django's ClientCursor
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(Cursor(connection.connection))  # type: ignore[attr-defined]
+def _server_side_binding() -> bool:
+    """psycopg's server-side binding sends one statement per message (no `;`-joined pair)."""
+    return connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is True
 
 
 @cache
