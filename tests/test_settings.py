@@ -16,13 +16,23 @@ PROBE = (
 
 
 def read_settings(**env) -> dict:
-    ours = ("CARNET_", "DATABASE_URL", "SECRET_KEY", "DEBUG")
+    return json.loads(_probe(PROBE, env))
+
+
+def read_settings_expr(expression: str, **env) -> str:
+    """What `expression` (Python, with the settings module as `s` and `json` imported) prints in a fresh
+    interpreter under `env` alone (none of this process's CARNET_/DATABASE_ variables)."""
+    return _probe(f"import json, carnet.settings as s; print({expression})", env)
+
+
+def _probe(code: str, env: dict) -> str:
+    ours = ("CARNET_", "DATABASE_", "SECRET_KEY", "DEBUG")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    result = subprocess.run([sys.executable, "-c", PROBE], env=clean | env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", code], env=clean | env, capture_output=True, text=True,
                             check=False)
     if result.returncode:
         raise RuntimeError(result.stderr.strip().splitlines()[-1])
-    return json.loads(result.stdout)
+    return result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():
