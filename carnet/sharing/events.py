@@ -17,6 +17,8 @@ _LAST_EVENT = ('SELECT "sequence", "hash" FROM "sharing_accessevent" WHERE "pers
 _HEAD = ('SELECT "head"."sequence", "head"."hash", EXISTS (SELECT 1 FROM "sharing_accessevent" '  # noqa: S608
          'WHERE "person_id" = %s AND "professional_id" = %s AND "allowed") '
          'FROM (SELECT 1 AS "one") AS "anchor" LEFT JOIN (' + _LAST_EVENT + ') AS "head" ON 1 = 1')
+# PostgreSQL: the lock and the same read in one call (sharing migration 0008).
+_HEAD_FUNCTION = 'SELECT "sequence", "hash", "earlier" FROM carnet_event_head(%s, %s)'
 
 
 def record(
@@ -56,25 +58,18 @@ def _record(person, *, actor, role: str, action: str, allowed: bool, reason: str
 def _lock_and_read_head(person_id: int, professional_id: int | None) -> tuple[int | None, str | None, bool]:
     """Lock the person row (it orders their events), then read the chain head and the professional's earlier
     allowed access. Two statements, so the read sees what the previous holder of the lock committed (READ
-    COMMITTED: each statement its own snapshot; one statement would keep the snapshot it started with). With
-    client-side binding both go in one round trip; with server-side binding (the settings' default) one each, as
-    prepared statements: parsing and planning both on every event cost PostgreSQL more than the round trip."""
-    lock = _LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else "")
-    params = [person_id, professional_id, person_id]
+    COMMITTED: each statement its own snapshot; one statement would keep the snapshot it started with). On
+    PostgreSQL both run inside `carnet_event_head` (migration 0008: a volatile function, a snapshot per statement):
+    one round trip, one prepared statement."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not _server_side_binding():
-            cursor.execute(lock + "; " + _HEAD, [person_id, *params])
-            cursor.nextset()  # past the lock's result, to the head's
+        if connection.vendor == "postgresql":
+            cursor.execute(_HEAD_FUNCTION, [person_id, professional_id])
         else:
-            cursor.execute(lock, [person_id])
-            cursor.execute(_HEAD, params)
+            cursor.execute(_LOCK_PERSON + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
+                           [person_id])
+            cursor.execute(_HEAD, [person_id, professional_id, person_id])
         sequence, previous, earlier = cursor.fetchone()
     return sequence, previous, bool(earlier)
-
-
-def _server_side_binding() -> bool:
-    """psycopg's server-side binding sends one statement per message (no `;`-joined pair)."""
-    return connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is True
 
 
 @cache
