@@ -32,9 +32,15 @@ def insert(instance):
     if not connection.features.can_return_columns_from_insert:
         instance.save(force_insert=True)
         return instance
-    sql, fields = statement(model._meta.label, connection.vendor)
+    sql, _fields = statement(model._meta.label, connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+        cursor.execute(sql, values(instance, connection))
         instance.pk = cursor.fetchone()[0]
     instance._state.adding, instance._state.db = False, alias
     return instance
+
+
+def values(instance, connection) -> list:
+    """The parameters of `statement` for a new `instance`: each field's value as `save()` would send it."""
+    _sql, fields = statement(type(instance)._meta.label, connection.vendor)
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]

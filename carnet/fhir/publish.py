@@ -279,12 +279,15 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
     folder_entries = folders.prepare(actor, person, submission) if submission.folders else {}
     try:
         with vault.atomic():
-            submission_set = insert(SubmissionSet(
+            # Inserted with the first document, in its statement (add_document): one round trip less a bundle.
+            submission_set = SubmissionSet(
                 person=person, unique_id=listed.unique_id, source_id=listed.source_id, title=listed.title,
                 author_identifier=listed.author_rpps or actor.rpps,
-                submitted_at=_submitted_at(listed.date), metadata=listed.metadata))
+                submitted_at=_submitted_at(listed.date), metadata=listed.metadata)
             documents = [_file(actor, person, decision, info, old, submission_set)
                          for info, old in zip(submission.documents, replaced, strict=True)]
+            if submission_set.pk is None:  # no document filed it (a bundle always has one: parse_transaction)
+                insert(submission_set)
             if submission.folders or any(d.replaces_id for d in documents):  # XDS Folders, same transaction
                 folders.store(actor, person, submission, documents, folder_entries)
             announced = sum(1 for d in documents if not d.invisible_to_holder)

@@ -180,7 +180,8 @@ def add_document(
     `within=True` when the caller already holds a `vault.atomic()` block that fails whole (an ITI-65 bundle):
     no savepoint of its own, and no look-up of `unique_id` first; a reused one is the unique constraint's
     IntegrityError, which rolls the caller's block back (two round trips less per document). `vault.store`
-    refuses to run outside a `vault.atomic()` block, so a caller cannot forget it."""
+    refuses to run outside a `vault.atomic()` block, so a caller cannot forget it. A new (unsaved) `submission_set`
+    is inserted with the document, in its statement (`vault.store_with_row`'s parent)."""
     if decision is None:
         decision = check(actor, Action.WRITE_RECORD, person)
     if unique_id and not within:
@@ -232,7 +233,7 @@ def add_document(
                 folder=folder, practice_setting_code=practice_setting_code[:64],
                 facility_type_code=facility_type_code[:64], event_codes=event_codes or [], archived=archived,
                 submission_set=submission_set,
-            ))
+            ), parent=(submission_set, "submission_set") if submission_set and submission_set.pk is None else None)
             if replaces is not None:
                 Document.objects.filter(pk=replaces.pk).update(status=DocumentStatus.SUPERSEDED)
                 document.version = replaces.version + 1

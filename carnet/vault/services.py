@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -164,28 +164,43 @@ def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
     return _reuse(blob)
 
 
-def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, field: str = "blob"):
+def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, field: str = "blob",
+                   parent: tuple[Any, str] | None = None):
     """`store`, then the row `build(blob)` makes (a new model instance whose `field` names the blob) inserted as
     `rows.insert` would (no signals): on PostgreSQL both rows in one statement (a data-modifying CTE), one round
     trip less on every document filed. The blob's rule is `store`'s: a new row unless the person already has these
     bytes (the unique constraint decides); then the row points at the existing blob and the new file is deleted.
-    Returns the row, saved."""
-    from carnet.common.rows import insert
+    `parent`, (a new unsaved instance, the row's foreign key to it): that row inserted first, in the same statement
+    on PostgreSQL (an ITI-65 bundle's SubmissionSet with its first document: one round trip less again).
+    Returns the row, saved (and the parent, saved)."""
+    from carnet.common.rows import insert, values
 
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
-        return insert(build(store(person, source)))
+        if parent is not None:
+            insert(parent[0])
+        row = insert(build(store(person, source)))
+        if parent is not None:
+            setattr(row, parent[1], parent[0])
+        return row
     blob = _write(person, source)
     row = build(blob)
-    sql, fields, column = _with_blob_statement(type(row)._meta.label, field)
-    params = _blob_params(blob)
+    sql, fields, column, parent_column = _with_blob_statement(
+        type(row)._meta.label, field, (type(parent[0])._meta.label, parent[1]) if parent else None)
+    params = values(parent[0], connection) if parent else []
+    params += _blob_params(blob)
     for f in fields:
+        if f is parent_column:
+            continue  # the new parent's id, from the statement
         params += (blob.person_id, blob.sha256) if f is column else (
             f.get_db_prep_save(f.pre_save(row, True), connection),)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row_id, blob_id, new_blob_id = cursor.fetchone()
+        row_id, blob_id, new_blob_id, *parent_id = cursor.fetchone()
     row.pk, row._state.adding, row._state.db = row_id, False, connection.alias
+    if parent is not None:
+        parent[0].pk, parent[0]._state.adding, parent[0]._state.db = parent_id[0], False, connection.alias
+        setattr(row, parent[1], parent[0])  # the row's key, from the now saved parent
     if new_blob_id is not None:
         blob.pk, blob._state.adding, blob._state.db = new_blob_id, False, connection.alias
         setattr(row, field, blob)  # the row's blob_id, from the now saved blob
@@ -200,10 +215,11 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
 
 
 @functools.cache
-def _with_blob_statement(label: str, field: str) -> tuple[str, tuple, object]:
+def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None) -> tuple[str, tuple, Any, Any]:
     """The blob's INSERT and the row's in one PostgreSQL statement; the row's `field` is the new blob's id, or this
-    person's existing copy of the same bytes when this statement's snapshot sees it. Returns the new row's id, the
-    blob id it got and the new blob's id (NULL when the constraint found a copy)."""
+    person's existing copy of the same bytes when this statement's snapshot sees it. With `parent` (its model's
+    label, the row's foreign key to it), that row's INSERT first and the row's key its new id. Returns the new row's
+    id, the blob id it got and the new blob's id (NULL when the constraint found a copy), then the parent's id."""
     from django.apps import apps
     from django.db import connection
 
@@ -212,12 +228,17 @@ def _with_blob_statement(label: str, field: str) -> tuple[str, tuple, object]:
     model = apps.get_model(label)
     sql, fields = statement(label, "postgresql")
     column = model._meta.get_field(field)
+    parent_column = model._meta.get_field(parent[1]) if parent else None
     values = ", ".join('COALESCE((SELECT "id" FROM "new_blob"), (SELECT "id" FROM "vault_blob" '
-                       'WHERE "person_id" = %s AND "sha256" = %s))' if f is column else "%s" for f in fields)
+                       'WHERE "person_id" = %s AND "sha256" = %s))' if f is column else
+                       '(SELECT * FROM "new_parent")' if f is parent_column else "%s" for f in fields)
     quote = connection.ops.quote_name
-    return (f'WITH "new_blob" AS ({_INSERT_BLOB}), "new_row" AS ({sql.partition(" VALUES (")[0]} '  # noqa: S608
+    first = f'"new_parent" AS ({statement(parent[0], "postgresql")[0]}), ' if parent else ""
+    parent_id = ', (SELECT * FROM "new_parent")' if parent else ""  # its one column: the new parent's key
+    return (f'WITH {first}"new_blob" AS ({_INSERT_BLOB}), "new_row" AS ({sql.partition(" VALUES (")[0]} '  # noqa: S608
             f'VALUES ({values}) RETURNING {quote(model._meta.pk.column)}, {quote(column.column)}) '
-            f'SELECT "new_row".*, (SELECT "id" FROM "new_blob") FROM "new_row"', fields, column)
+            f'SELECT "new_row".*, (SELECT "id" FROM "new_blob")'
+            f'{parent_id} FROM "new_row"', fields, column, parent_column)
 
 
 def _write(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from carnet.identity.enums import SpaceStatus
-from carnet.record.models import Document
+from carnet.record.models import Document, SubmissionSet
 from carnet.vault import services as vault
 from carnet.vault.models import Blob
 
@@ -23,11 +23,16 @@ def _files() -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def _document(person, unique_id=""):
+def _document(person, unique_id="", submission_set=None):
     def build(blob):
         return Document(person=person, blob=blob, type_code="11488-4", title="Compte rendu", size=blob.size,
-                        sha256=blob.sha256, unique_id=unique_id)
+                        sha256=blob.sha256, unique_id=unique_id, submission_set=submission_set)
     return build
+
+
+def _submission_set(person, unique_id="1.2.250.1.999.1"):
+    return SubmissionSet(person=person, unique_id=unique_id, source_id="SRC", title="Lot",
+                         author_identifier="10101201234", submitted_at="2026-11-26T10:00:00+01:00")
 
 
 @pytest.fixture
@@ -103,3 +108,31 @@ def test_the_same_bytes_committed_meanwhile_by_another_transaction_are_reused(fa
     assert Document.objects.get(pk=document.pk).blob_id == blob.pk == document.blob.pk
     assert vault.read_bytes(blob) == b"raced bytes"
     assert len([p for p in _files() if p.parent.name == str(person.uuid)]) == 1
+
+
+def test_a_new_parent_row_goes_in_the_same_statement_and_the_row_points_at_it(person):
+    listed = _submission_set(person)
+    with vault.atomic(), CaptureQueriesContext(connection) as queries:
+        document = vault.store_with_row(person, b"with its set", _document(person, submission_set=listed),
+                                        parent=(listed, "submission_set"))
+    rows = [q["sql"] for q in queries.captured_queries
+            if any(t in q["sql"] for t in ("vault_blob", "record_document", "record_submissionset"))]
+    assert len(rows) == (1 if connection.vendor == "postgresql" else 3), rows
+    assert listed.pk is not None and not listed._state.adding
+    stored = Document.objects.get(pk=document.pk)
+    assert stored.submission_set_id == listed.pk == document.submission_set_id
+    assert SubmissionSet.objects.get(pk=listed.pk).unique_id == "1.2.250.1.999.1"
+    assert vault.read_bytes(stored.blob) == b"with its set"
+
+
+def test_a_refused_parent_leaves_no_row_no_blob_and_no_file(person):
+    with vault.atomic():
+        SubmissionSet.objects.create(person=person, unique_id="1.2.250.1.999.1", source_id="SRC", title="Lot",
+                                     author_identifier="10101201234", submitted_at="2026-11-26T10:00:00+01:00")
+    again = _submission_set(person)  # the same uniqueId: the constraint refuses the whole statement
+    with pytest.raises(IntegrityError), vault.atomic():
+        vault.store_with_row(person, b"refused", _document(person, submission_set=again),
+                             parent=(again, "submission_set"))
+    assert SubmissionSet.objects.filter(person=person).count() == 1
+    assert not Document.objects.filter(person=person).exists()
+    assert Blob.objects.count() == 0 and _files() == []
