@@ -11,6 +11,23 @@ from functools import cache
 from django.apps import apps
 from django.db import connections, router
 
+# psycopg turns a query's %s placeholders into $n once and caches the result, except for queries of more than 50
+# parameters (or 4 KB), which it parses again on every execution. A document's row with its blob (and, for an
+# ITI-65 bundle, its SubmissionSet: `vault.store_with_row`) has 54: 0.18 ms of parsing per document filed. psycopg
+# reads the limit on each call; these statements are few and fixed (one cache entry each).
+WIDEST_STATEMENT_PARAMS = 128
+
+
+def _cache_wide_statements() -> None:
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite only (no psycopg installed)
+        return
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, WIDEST_STATEMENT_PARAMS)
+
+
+_cache_wide_statements()
+
 
 @cache
 def statement(label: str, vendor: str) -> tuple[str, tuple]:

@@ -1,0 +1,33 @@
+"""The wide INSERTs of `rows` and `vault.store_with_row` are parsed by psycopg once, not on every document: their
+placeholders' conversion is cached (psycopg skips its cache above 50 parameters unless told, carnet/common/rows.py)."""
+
+import pytest
+from django.db import connection
+
+from carnet.common import rows
+from carnet.vault.services import _with_blob_statement
+
+
+@pytest.mark.django_db
+def test_the_widest_statement_is_under_the_raised_limit_and_its_parse_is_cached():
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's query cache")
+    from psycopg import _queries
+
+    sql, _fields, _column, _parent = _with_blob_statement("record.Document", "blob",
+                                                          ("record.SubmissionSet", "submission_set"))
+    params = sql.count("%s")
+    assert params > 50  # why the limit is raised at all
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS >= rows.WIDEST_STATEMENT_PARAMS >= params
+    query = _queries.PostgresQuery(_transformer())
+    before = _queries._query2pg.cache_info().hits
+    for _ in range(3):
+        query.convert(sql, [None] * params)
+    assert _queries._query2pg.cache_info().hits >= before + 2
+
+
+def _transformer():
+    from psycopg.adapt import Transformer
+
+    connection.ensure_connection()
+    return Transformer(connection.connection)
