@@ -110,32 +110,30 @@ class _StreamFile(File):
 
 
 def write_file(target: FileSystemStorage, name: str, chunks: Iterable[bytes]) -> str:
-    """Write a new vault file under `name` in the filesystem storage: what `target.save` does for a fresh name, in 5
-    system calls (the directory's stat, an exclusive create, its mode, the write, close) instead of 15 (Django's also
-    looks for a free name, makes the directory, takes and drops an advisory lock, probes the descriptor, and chmods
-    and stats by path). A person's first file (no directory yet) or a name already taken go through `target.save`,
-    which makes the directory with its mode and finds a free name. No fsync either way: the vault's crash rule is
-    the orphan sweep (decision 0005). Returns the name written; a partial file is the caller's to delete, as before."""
+    """Write a new vault file under `name` in the filesystem storage: what `target.save` does for a fresh name, in 4
+    system calls (an exclusive create, its mode, the write, close) instead of 15 (Django's also looks for a free
+    name, makes the directory, takes and drops an advisory lock, probes the descriptor, and chmods and stats by
+    path). A person's first file (no directory yet: the create fails) or a name already taken go through
+    `target.save`, which makes the directory with its mode and finds a free name. No fsync either way: the vault's
+    crash rule is the orphan sweep (decision 0005). Returns the name written; a partial file is the caller's to
+    delete, as before."""
     path = target.path(name)  # joined safely under the storage's root, as save() does
     mode = target.file_permissions_mode
-    if os.path.isdir(os.path.dirname(path)):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         0o666 if mode is None else mode)
-        except FileExistsError:  # never on a fresh uuid; save() then finds another name, as it always did
-            pass
-        else:
-            try:
-                if mode is not None:
-                    os.fchmod(fd, mode)  # exactly the mode whatever the umask, as save()'s chmod, before any byte
-                for chunk in chunks:
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            return name
-    return target.save(name, _StreamFile(iter(chunks), name))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666 if mode is None else mode)
+    except (FileNotFoundError, FileExistsError):  # no directory yet; a name taken: never on a fresh uuid
+        return target.save(name, _StreamFile(iter(chunks), name))
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)  # exactly the mode whatever the umask, as save()'s chmod, before any byte
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    return name
 
 
 _INSERT_BLOB = ('INSERT INTO "vault_blob" ("uuid", "person_id", "sha256", "size", "storage_name", "created_at") '
