@@ -500,6 +500,26 @@ def run_xdm(args, tmp: Path) -> dict:
     return out
 
 
+def file_create_cost(directory: Path, count: int = 200) -> float:
+    """Median microseconds to create a file in a fresh subdirectory of `directory` (where the vault's files go), as
+    `vault.write_file` creates them; not timed with the run. On a filesystem that many sessions churn, creating a
+    file can cost the kernel a search for a free inode (ext4 skips recently deleted ones): this says how much."""
+    probe = directory / f"create-probe-{uuid.uuid4().hex}"
+    probe.mkdir()
+    times = []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            fd = os.open(probe / uuid.uuid4().hex, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            times.append(time.perf_counter() - start)
+            os.close(fd)
+    finally:
+        for child in probe.iterdir():
+            child.unlink()
+        probe.rmdir()
+    return 1e6 * sorted(times)[len(times) // 2]
+
+
 def report(ingest: dict, xdm: dict, loads) -> int:
     ways = ingest["ways"]
     n = ingest["checks"]["HTTP 200 answers"][1]
@@ -533,6 +553,8 @@ def report(ingest: dict, xdm: dict, loads) -> int:
     print(f"\nPostgreSQL {facts['version']}, shared_buffers {facts['shared_buffers']}, synchronous_commit "
           f"{facts['synchronous_commit']}; peak RSS {base.peak_rss_mib():.0f} MiB; load "
           + ", ".join(f"{label} {a:.2f}" for label, (a, _b, _c) in loads))
+    print(f"Vault files under {ingest['vault_dir']} (TMPDIR): a file create took {ingest['create_us']:.0f} µs "
+          "there before the run (median of 200)")
     failed = [(name, got, wanted) for part in (ingest, xdm) for name, (got, wanted) in part["checks"].items()
               if got != wanted]
     print("\nChecks: " + ("all passed" if not failed else "; ".join(f"{n}: {g} (expected {w})" for n, g, w in failed)))
@@ -571,7 +593,9 @@ def main() -> int:
 
         django.setup()
         base.fresh_database(url, "interop")
+        create_us = file_create_cost(tmp)
         ingest = run_ingest(args) if args.workers <= 1 else run_parallel(args)
+        ingest["vault_dir"], ingest["create_us"] = tmp.parent, create_us
         loads.append(("after ITI-65", os.getloadavg()))
         xdm = run_xdm(args, tmp)
         loads.append(("after XDM", os.getloadavg()))
