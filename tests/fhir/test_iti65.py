@@ -190,6 +190,8 @@ def test_two_documents_in_one_bundle_make_one_notice(software, holder):
     response = software.post("/fhir/", sent)
     assert response.status_code == 200, response.data
     assert len(response.data["entry"]) == 5 and Document.objects.filter(person=holder).count() == 2
+    listed = SubmissionSet.objects.get(person=holder)  # one row: the first document's statement inserted it
+    assert set(Document.objects.filter(person=holder).values_list("submission_set_id", flat=True)) == {listed.pk}
     notices = Notification.objects.filter(person=holder, code="document_added")
     assert notices.count() == 1 and "De nouveaux documents" in notices.get().title
 
