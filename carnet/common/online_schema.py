@@ -53,3 +53,17 @@ def drop_field_index(label: str, column: str) -> migrations.RunPython:
         schema_editor.execute(f"CREATE INDEX {keyword}IF NOT EXISTS {quote(name)} ON {quote(table)} ({quote(column)})")
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def postgresql_only(sql: str, reverse_sql: str) -> migrations.RunPython:
+    """Run `sql` (backwards: `reverse_sql`) on PostgreSQL and nothing elsewhere (SQLite, the demo), for what only
+    PostgreSQL has: an index with INCLUDE built CONCURRENTLY, a PL/pgSQL function."""
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(reverse_sql)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

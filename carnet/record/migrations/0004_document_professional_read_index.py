@@ -8,19 +8,11 @@ and the model state does not change."""
 
 from django.db import migrations
 
+from carnet.common import online_schema
+
 CREATE = ('CREATE INDEX CONCURRENTLY "document_professional_read" ON "record_document" ("person_id") '
           'INCLUDE ("status", "type_code", "masked_to_professionals", "author_identifier")')
 DROP = 'DROP INDEX CONCURRENTLY IF EXISTS "document_professional_read"'
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
@@ -30,6 +22,4 @@ class Migration(migrations.Migration):
         ("record", "0003_xds_metadata"),
     ]
 
-    operations = [
-        migrations.RunPython(create, drop, elidable=False),
-    ]
+    operations = [online_schema.postgresql_only(CREATE, DROP)]

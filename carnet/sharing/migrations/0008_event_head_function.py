@@ -6,6 +6,8 @@ Other databases keep the two statements."""
 
 from django.db import migrations
 
+from carnet.common import online_schema
+
 CREATE = """
 CREATE OR REPLACE FUNCTION carnet_event_head(p_person bigint, p_professional bigint)
 RETURNS TABLE ("sequence" integer, "hash" varchar, "earlier" boolean)
@@ -26,19 +28,9 @@ $$
 DROP = "DROP FUNCTION IF EXISTS carnet_event_head(bigint, bigint)"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("sharing", "0007_access_event_indexes"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [online_schema.postgresql_only(CREATE, DROP)]
