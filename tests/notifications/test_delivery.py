@@ -1,5 +1,6 @@
 """Outbound messages: recorded, delivered through a real SMTP exchange, retried, then erased."""
 
+import logging
 import socket
 
 import pytest
@@ -33,6 +34,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def smtp_server(settings):
+    # aiosmtpd's thread logs each connection at INFO, sometimes after pytest has closed the captured stream the
+    # root handler writes to ("--- Logging error ---"): its warnings and errors still show.
+    quiet = logging.getLogger("mail.log")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
     handler = Collect()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -40,6 +46,7 @@ def smtp_server(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
     yield handler
     controller.stop()
+    quiet.setLevel(level)
 
 
 def test_an_email_row_is_delivered_over_smtp_and_its_body_erased(smtp_server):
