@@ -27,8 +27,15 @@ def envbool(name: str, default: str = "0") -> bool:
     return env(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
-def envint(name: str, default: int) -> int:
-    return int(env(name, str(default)))
+def envint(name: str, default: int, minimum: int | None = None) -> int:
+    value = env(name, str(default))
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}.")
+    return number
 
 
 CARNET_DEMO = envbool("CARNET_DEMO")
@@ -140,7 +147,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # binding, DATABASE_PREPARE_THRESHOLD=0 for no prepared statements (either behind a transaction-pooling PgBouncer).
     if envbool("DATABASE_SERVER_SIDE_BINDING", "1"):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = envint("DATABASE_PREPARE_THRESHOLD", 5) or None
+        threshold = envint("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = threshold or None  # psycopg: None is "never"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -38,3 +38,12 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler():
     assert off["server_side_binding"] is True and off["prepare_threshold"] is None
     client_side = json.loads(read_settings_expr(options, DATABASE_SERVER_SIDE_BINDING="0", **base))
     assert "server_side_binding" not in client_side and "prepare_threshold" not in client_side
+
+
+@pytest.mark.parametrize(("value", "message"), [("abc", "must be a whole number, not 'abc'"),
+                                                ("-1", "must be 0 or more, not -1")])
+def test_a_bad_threshold_stops_the_start_with_a_message_naming_it(value, message):
+    base = {"SECRET_KEY": "k" * 50, "CARNET_MASTER_KEYS": "2026:" + "a" * 43 + "=",
+            "DATABASE_URL": "postgres://u@db.example:5432/carnet"}
+    with pytest.raises(RuntimeError, match=f"ImproperlyConfigured: DATABASE_PREPARE_THRESHOLD {message}"):
+        read_settings_expr("1", DATABASE_PREPARE_THRESHOLD=value, **base)
