@@ -176,11 +176,8 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
         if parent is not None:
-            insert(parent[0])
-        row = insert(build(store(person, source)))
-        if parent is not None:
-            setattr(row, parent[1], parent[0])
-        return row
+            insert(parent[0])  # saved first: `build` then points the row at it
+        return insert(build(store(person, source)))
     blob = _write(person, source)
     row = build(blob)
     sql, fields, column, parent_column = _with_blob_statement(
