@@ -34,6 +34,7 @@ from carnet.record.dmp_import import MIME_KINDS
 from carnet.record.enums import AuthorKind, DocumentSource, DocumentStatus
 from carnet.record.errors import RecordError
 from carnet.record.models import Document, RecordSettings, SubmissionSet
+from carnet.sharing import policy
 from carnet.sharing.events import record, require
 from carnet.sharing.models import Professional
 from carnet.sharing.policy import Action, Decision, PolicyDenied, Role, decide
@@ -62,9 +63,10 @@ def space_not_open() -> MhdError:
                       "opposition ou clôturé)."), expression="subject", code="business-rule", reason=SPACE_NOT_OPEN)
 
 
-def find_person(patient: PatientRef) -> Person:
+def find_person(patient: PatientRef, sender: Professional | None = None) -> Person:
     """The person an INS (or one of our Patient ids) names. Identity vigilance: an INS with a broken control key,
-    a NIA, or a test INS where test identities are not accepted matches nobody."""
+    a NIA, or a test INS where test identities are not accepted matches nobody. With the `sender`, inside the
+    policy's `remembering()`, whether the person blocked them is read in the same statement, for the policy."""
     if patient.local_id:
         wanted = parse_uuid(patient.local_id)
         found = _with_masking_default(Person.objects.filter(uuid=wanted)).first() if wanted else None
@@ -82,34 +84,38 @@ def find_person(patient: PatientRef) -> Person:
         raise MhdError(_("INS de test refusé par ce serveur."), expression="subject.identifier", code="value",
                        reason="test_ins")
     nir = check.nir  # compacted once (cached on the check)
-    found = _person_by_nir(nir) if nir else None
+    found = _person_by_nir(nir, sender) if nir else None
     if found is None:
         raise space_not_open()
     return found
 
 
 @functools.cache
-def _person_by_nir_sql() -> tuple[str, list[str]]:
+def _person_by_nir_sql(with_block: bool) -> tuple[str, list[str]]:
     """The person with the holder's "new documents arrive masked" choice, in one round trip (add_document would
-    ask for the choice in another); plain SQL, as the ORM took longer to build this query than the database to
-    answer, and a plain cursor, as `raw()` took longer to map the row than the database to find it."""
+    ask for the choice in another), and `with_block` the policy's block answer for a professional (`block_sql`);
+    plain SQL, as the ORM took longer to build this query than the database to answer, and a plain cursor, as
+    `raw()` took longer to map the row than the database to find it."""
     names = [f.attname for f in Person._meta.concrete_fields]
     columns = ", ".join(f'p."{f.column}"' for f in Person._meta.concrete_fields)
+    block = ", " + policy.block_sql('p."id"') if with_block else ""
     return (f'SELECT {columns}, EXISTS (SELECT 1 FROM "record_recordsettings" s WHERE s."person_id" = p."id" '  # noqa: S608
-            f'AND s."new_documents_masked") FROM "identity_person" p WHERE p."nir" = %s ORDER BY p."id" LIMIT 1',
-            names)
+            f'AND s."new_documents_masked"){block} FROM "identity_person" p WHERE p."nir" = %s '
+            f'ORDER BY p."id" LIMIT 1', names)
 
 
-def _person_by_nir(nir: str) -> Person | None:
-    sql, names = _person_by_nir_sql()
+def _person_by_nir(nir: str, sender: Professional | None = None) -> Person | None:
+    sql, names = _person_by_nir_sql(sender is not None)
     alias = router.db_for_read(Person)
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [nir])
+        cursor.execute(sql, [sender.pk, nir] if sender is not None else [nir])
         row = cursor.fetchone()
     if row is None:
         return None
-    person = Person.from_db(alias, names, row[:-1])
-    person.new_documents_masked = row[-1]  # type: ignore[attr-defined]
+    person = Person.from_db(alias, names, row[:len(names)])
+    person.new_documents_masked = row[len(names)]  # type: ignore[attr-defined]
+    if sender is not None:
+        policy.remember_block(person, sender, row[-1])
     return person
 
 
@@ -265,8 +271,9 @@ def _already_filed(person: Person, submission: Submission) -> Filed | None:
 
 def provide(actor: Professional | Person, submission: Submission) -> Filed:
     """ITI-65: file a whole submission, atomically, or refuse it (MhdError / PolicyDenied) with nothing stored."""
-    person = find_person(submission.patient)
-    decision = authorise_submission(actor, person, submission.documents)
+    with policy.remembering():  # the sender's block read with the patient, for the policy's decision below
+        person = find_person(submission.patient, actor if isinstance(actor, Professional) else None)
+        decision = authorise_submission(actor, person, submission.documents)
     assert isinstance(actor, Professional)  # authorise_submission refused anyone else
     if any(info.replaces for info in submission.documents):  # re-sent, its old documents are superseded now
         filed = _already_filed(person, submission)
@@ -303,8 +310,9 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
 
 def publish(actor: Professional | Person, info: DocumentInfo) -> tuple[Document, bool]:
     """ITI-105: one document with its content inline; True when it was filed now, False when re-sent."""
-    person = find_person(info.patient)
-    decision = authorise_submission(actor, person, [info])
+    with policy.remembering():  # as `provide`
+        person = find_person(info.patient, actor if isinstance(actor, Professional) else None)
+        decision = authorise_submission(actor, person, [info])
     assert isinstance(actor, Professional)
     existing = Document.objects.of(person).filter(unique_id=info.unique_id).select_related("person").first()
     if existing is not None:

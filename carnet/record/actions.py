@@ -27,7 +27,7 @@ from carnet.interop import cda, dicom, terminology
 from carnet.interop.formats import UnsupportedFormat, inspect_bytes, inspect_file
 from carnet.notifications import actions as notifications
 from carnet.notifications.enums import Kind
-from carnet.sharing.events import authorise, record, require
+from carnet.sharing.events import authorise, chained, record, require
 from carnet.sharing.policy import Action, Decision, Role
 from carnet.vault import services as vault
 
@@ -57,7 +57,11 @@ def check(actor, action: Action, person, *, subject: str = "") -> Decision:
 
 def trace(person, actor, decision: Decision, action: str, document: Document | None = None) -> None:
     record(person, actor=actor, role=decision.role, action=action,
-           subject=f"document:{document.uuid}" if document else "")
+           subject=_subject(document.uuid) if document else "")
+
+
+def _subject(document_uuid) -> str:
+    return f"document:{document_uuid}"
 
 
 @contextmanager
@@ -213,9 +217,13 @@ def add_document(
         with (nullcontext() if within else vault.atomic()), (
                 open(data, "rb") if isinstance(data, str) else nullcontext(data)) as stream:
             preview_blob = vault.store(person, preview) if preview else None
-            # The blob row and the document row (40 columns, on every upload) in one plain statement.
+            # The blob row, the document row (40 columns, on every upload) and the access event that traces it in
+            # one plain statement; the event's chain head is read (the person locked) before it.
+            document_uuid = uuid.uuid4()
+            event = chained(person, actor=actor, role=decision.role, action="document.add",
+                            subject=_subject(document_uuid))
             document = vault.store_with_row(person, stream, lambda blob: Document(
-                person=person, blob=blob, preview_blob=preview_blob,
+                uuid=document_uuid, person=person, blob=blob, preview_blob=preview_blob,
                 type_code=doc_type.code, type_system=doc_type.system,
                 class_code=class_code or _class_code(doc_type.code),
                 category=terminology.category_for_type(doc_type.code), title=title, act_date=act_date,
@@ -233,12 +241,12 @@ def add_document(
                 folder=folder, practice_setting_code=practice_setting_code[:64],
                 facility_type_code=facility_type_code[:64], event_codes=event_codes or [], archived=archived,
                 submission_set=submission_set,
-            ), parent=(submission_set, "submission_set") if submission_set and submission_set.pk is None else None)
+            ), parent=(submission_set, "submission_set") if submission_set and submission_set.pk is None else None,
+                also=event)
             if replaces is not None:
                 Document.objects.filter(pk=replaces.pk).update(status=DocumentStatus.SUPERSEDED)
                 document.version = replaces.version + 1
                 document.save(update_fields=["version"])
-            trace(person, actor, decision, "document.add", document)
             if notify and (source != DocumentSource.HOLDER or (actor is not None and actor.pk != person.pk
                                                                and hasattr(person, "account"))):
                 notify_documents_added(person)

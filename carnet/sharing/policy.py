@@ -427,6 +427,21 @@ def _pair_answers(person, professional) -> dict:
     return {(name, person.pk, pro): answer for name, answer in answers.items()}
 
 
+def block_sql(person_column: str) -> str:
+    """`is_blocked` as an SQL expression on a caller's person column, with the professional's id as its one
+    parameter: a caller that reads the person anyway asks it in the same statement (ITI-65's patient look-up, one
+    round trip less on every bundle) and hands the answer back with `remember_block`."""
+    return "EXISTS (" + _BLOCK.replace('"person_id" = %s', f'"person_id" = {person_column}', 1) + ")"
+
+
+def remember_block(person, professional, blocked: bool) -> None:
+    """`is_blocked`'s answer for the pair, read by `block_sql`, for the rest of the `remembering()` block (a no-op
+    outside one: the policy then asks itself)."""
+    answers = _answers.get()
+    if answers is not None:
+        answers[("is_blocked", person.pk, professional.pk)] = bool(blocked)
+
+
 @_remembered
 def is_blocked(person, professional) -> bool:
     """A block of the professional by the holder (or their administrateur de santé) that is not lifted."""

@@ -163,25 +163,30 @@ def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
 
 
 def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, field: str = "blob",
-                   parent: tuple[Any, str] | None = None):
+                   parent: tuple[Any, str] | None = None, also=None):
     """`store`, then the row `build(blob)` makes (a new model instance whose `field` names the blob) inserted as
     `rows.insert` would (no signals): on PostgreSQL both rows in one statement (a data-modifying CTE), one round
     trip less on every document filed. The blob's rule is `store`'s: a new row unless the person already has these
     bytes (the unique constraint decides); then the row points at the existing blob and the new file is deleted.
     `parent`, (a new unsaved instance, the row's foreign key to it): that row inserted first, in the same statement
     on PostgreSQL (an ITI-65 bundle's SubmissionSet with its first document: one round trip less again).
-    Returns the row, saved (and the parent, saved)."""
+    `also`: one more new unsaved instance, unrelated to these rows, inserted by the same statement (the access
+    event that traces the document: one round trip less again). Returns the row, saved (the parent and `also` too)."""
     from carnet.common.rows import insert, values
 
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
         if parent is not None:
             insert(parent[0])  # saved first: `build` then points the row at it
-        return insert(build(store(person, source)))
+        row = insert(build(store(person, source)))
+        if also is not None:
+            insert(also)
+        return row
     blob = _write(person, source)
     row = build(blob)
     sql, fields, column, parent_column = _with_blob_statement(
-        type(row)._meta.label, field, (type(parent[0])._meta.label, parent[1]) if parent else None)
+        type(row)._meta.label, field, (type(parent[0])._meta.label, parent[1]) if parent else None,
+        type(also)._meta.label if also is not None else None)
     params = values(parent[0], connection) if parent else []
     params += _blob_params(blob)
     for f in fields:
@@ -189,12 +194,16 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
             continue  # the new parent's id, from the statement
         params += (blob.person_id, blob.sha256) if f is column else (
             f.get_db_prep_save(f.pre_save(row, True), connection),)
+    if also is not None:
+        params += values(also, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row_id, blob_id, new_blob_id, *parent_id = cursor.fetchone()
+        row_id, blob_id, new_blob_id, *more = cursor.fetchone()
     row.pk, row._state.adding, row._state.db = row_id, False, connection.alias
+    if also is not None:
+        also.pk, also._state.adding, also._state.db = more.pop(), False, connection.alias
     if parent is not None:
-        parent[0].pk, parent[0]._state.adding, parent[0]._state.db = parent_id[0], False, connection.alias
+        parent[0].pk, parent[0]._state.adding, parent[0]._state.db = more[0], False, connection.alias
         setattr(row, parent[1], parent[0])  # the row's key, from the now saved parent
     if new_blob_id is not None:
         blob.pk, blob._state.adding, blob._state.db = new_blob_id, False, connection.alias
@@ -210,11 +219,13 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
 
 
 @functools.cache
-def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None) -> tuple[str, tuple, Any, Any]:
+def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None,
+                         also: str | None = None) -> tuple[str, tuple, Any, Any]:
     """The blob's INSERT and the row's in one PostgreSQL statement; the row's `field` is the new blob's id, or this
     person's existing copy of the same bytes when this statement's snapshot sees it. With `parent` (its model's
-    label, the row's foreign key to it), that row's INSERT first and the row's key its new id. Returns the new row's
-    id, the blob id it got and the new blob's id (NULL when the constraint found a copy), then the parent's id."""
+    label, the row's foreign key to it), that row's INSERT first and the row's key its new id; with `also` (a
+    model's label), one more INSERT of that model, last. Returns the new row's id, the blob id it got and the new
+    blob's id (NULL when the constraint found a copy), then the parent's id, then the `also` row's id."""
     from django.apps import apps
     from django.db import connection
 
@@ -230,10 +241,12 @@ def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None)
     quote = connection.ops.quote_name
     first = f'"new_parent" AS ({statement(parent[0], "postgresql")[0]}), ' if parent else ""
     parent_id = ', (SELECT * FROM "new_parent")' if parent else ""  # its one column: the new parent's key
+    last = f', "also_row" AS ({statement(also, "postgresql")[0]})' if also else ""
+    also_id = ', (SELECT * FROM "also_row")' if also else ""  # its one column too
     return (f'WITH {first}"new_blob" AS ({_INSERT_BLOB}), "new_row" AS ({sql.partition(" VALUES (")[0]} '  # noqa: S608
-            f'VALUES ({values}) RETURNING {quote(model._meta.pk.column)}, {quote(column.column)}) '
+            f'VALUES ({values}) RETURNING {quote(model._meta.pk.column)}, {quote(column.column)}){last} '
             f'SELECT "new_row".*, (SELECT "id" FROM "new_blob")'
-            f'{parent_id} FROM "new_row"', fields, column, parent_column)
+            f'{parent_id}{also_id} FROM "new_row"', fields, column, parent_column)
 
 
 def _write(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:

@@ -194,18 +194,20 @@ def test_a_second_run_imports_nothing_twice(tmp_path, holder, capsys):
 
 
 def test_a_crash_mid_import_then_a_rerun_completes_without_duplicates(tmp_path, holder, monkeypatch):
-    """The access event of the third document fails inside its transaction: the first two are committed, the third
-    leaves nothing (no row, no blob, no vault file); the re-run imports the last two and skips the first two."""
+    """The third document's transaction fails once its rows (blob, document, access event) and its file are
+    written: the first two are committed, the third leaves nothing (no row, no blob, no vault file); the re-run
+    imports the last two and skips the first two."""
     path = write_xdm(tmp_path / "dmp.zip", four_documents())
-    real_trace, calls = record_actions.trace, []
+    real_store, calls = vault.store_with_row, []
 
-    def failing_trace(*args, **kwargs):
+    def failing_store(*args, **kwargs):
+        row = real_store(*args, **kwargs)
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("simulated crash")
-        return real_trace(*args, **kwargs)
+        return row
 
-    monkeypatch.setattr(record_actions, "trace", failing_trace)
+    monkeypatch.setattr(record_actions.vault, "store_with_row", failing_store)
     with pytest.raises(CommandError, match=r"interrompu \(RuntimeError\) après 2 document\(s\).*Relancez"):
         call_command("import_dmp", str(path))
     assert sorted(Document.objects.of(holder).values_list("unique_id", flat=True)) == [
@@ -213,7 +215,7 @@ def test_a_crash_mid_import_then_a_rerun_completes_without_duplicates(tmp_path, 
     assert Blob.objects.filter(person=holder).count() == 2
     files = list(vault.storage().listdir(str(holder.uuid))[1])
     assert len(files) == 2  # the crashed document's encrypted file was removed with its transaction
-    monkeypatch.setattr(record_actions, "trace", real_trace)
+    monkeypatch.setattr(record_actions.vault, "store_with_row", real_store)
     report = import_dmp(path)
     assert [o.outcome for o in report.outcomes] == [ALREADY_PRESENT, ALREADY_PRESENT, IMPORTED, IMPORTED]
     assert Document.objects.of(holder).count() == 4
@@ -294,13 +296,14 @@ import django
 django.setup()
 from carnet.record import actions
 calls = []
-real = actions.trace
-def trace(*args, **kwargs):
+real = actions.vault.store_with_row
+def store_with_row(*args, **kwargs):
+    row = real(*args, **kwargs)
     calls.append(1)
-    if len(calls) == 3:  # inside the third document's transaction: the process dies like a power cut
+    if len(calls) == 3:  # the third document's rows written, not committed: the process dies like a power cut
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(*args, **kwargs)
-actions.trace = trace
+    return row
+actions.vault.store_with_row = store_with_row
 from django.core.management import call_command
 call_command("import_dmp", sys.argv[1])
 """

@@ -352,19 +352,20 @@ def test_a_crashed_import_of_the_export_completes_on_rerun(full_space, django_ca
     before = snapshot(person)
     export, path = exported(account, person, django_capture_on_commit_callbacks, tmp_path)
     emptied(person, export)
-    real_trace, calls = record_actions.trace, []
+    real_store, calls = record_actions.vault.store_with_row, []
 
-    def failing_trace(*args, **kwargs):
+    def failing_store(*args, **kwargs):
+        row = real_store(*args, **kwargs)
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("simulated crash")
-        return real_trace(*args, **kwargs)
+        return row
 
-    monkeypatch.setattr(record_actions, "trace", failing_trace)
+    monkeypatch.setattr(record_actions.vault, "store_with_row", failing_store)
     with pytest.raises(RuntimeError):
         import_dmp(path)
     assert Document.objects.of(person).count() == 2
-    monkeypatch.setattr(record_actions, "trace", real_trace)
+    monkeypatch.setattr(record_actions.vault, "store_with_row", real_store)
     outcomes = [o.outcome for o in import_dmp(path).outcomes]
     assert outcomes.count(ALREADY_PRESENT) == 2 and outcomes.count(IMPORTED) == 6
     assert snapshot(person) == before

@@ -78,12 +78,29 @@ def test_failure_after_the_blob_is_written_leaves_nothing(holder, monkeypatch):
     me = holder.person
 
     def crash(*args, **kwargs):
-        raise RuntimeError("the event store went away")
+        raise RuntimeError("the row could not be built")
 
-    monkeypatch.setattr(actions, "trace", crash)
+    monkeypatch.setattr(actions, "Document", crash)  # the file is written, the statement not yet sent
+    with pytest.raises(RuntimeError):
+        add(me, me)
+    assert not Blob.objects.exists() and vault_files() == []
+    assert not AccessEvent.objects.filter(person=me).exists()
+
+
+def test_failure_after_the_rows_are_written_leaves_nothing(holder, monkeypatch):
+    """Blob, document and access event went in one statement; a failure after it rolls all three back."""
+    me = holder.person
+    written = vault.store_with_row
+
+    def written_then_crash(*args, **kwargs):
+        written(*args, **kwargs)
+        raise RuntimeError("the next statement failed")
+
+    monkeypatch.setattr(vault, "store_with_row", written_then_crash)
     with pytest.raises(RuntimeError):
         add(me, me)
     assert not Document.objects.exists() and not Blob.objects.exists() and vault_files() == []
+    assert not AccessEvent.objects.filter(person=me).exists()
 
 
 def test_structured_cda_fills_its_metadata_and_renders(holder):

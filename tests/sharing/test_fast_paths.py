@@ -99,6 +99,28 @@ def test_the_pair_asked_in_one_statement_answers_as_each_lookup_alone(family):
 
 
 @pytest.mark.django_db
+def test_the_block_asked_with_a_callers_own_statement_answers_as_is_blocked(family):
+    """ITI-65 reads the sender's block with the patient (`block_sql`) and hands it to the policy
+    (`remember_block`): the same answer as `is_blocked`, for a block in force, a lifted one, and another's."""
+    person, blocked, lifted, other = family.person(status=SpaceStatus.ACTIVE), pro(), pro(), pro()
+    Block.objects.create(person=person, professional=blocked, blocked_by=person)
+    Block.objects.create(person=person, professional=lifted, blocked_by=person, lifted_at=timezone.now())
+    Block.objects.create(person=family.person(status=SpaceStatus.ACTIVE), professional=other, blocked_by=person)
+    sql = "SELECT " + policy.block_sql('p."id"') + ' FROM "identity_person" p WHERE p."id" = %s'
+    for professional in (blocked, lifted, other):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [professional.pk, person.pk])
+            (answer,) = cursor.fetchone()
+        assert bool(answer) == policy.is_blocked(person, professional), professional
+        with policy.remembering(), CaptureQueriesContext(connection) as captured:
+            policy.remember_block(person, professional, answer)
+            assert policy.is_blocked(person, professional) == bool(answer)
+        assert captured.captured_queries == []  # the policy used the answer it was handed
+    policy.remember_block(person, blocked, False)  # outside remembering(): nothing kept, the policy asks itself
+    assert policy.is_blocked(person, blocked)
+
+
+@pytest.mark.django_db
 def test_a_remembered_opening_reads_its_expiry_on_demand(family):
     person, urgent = family.person(status=SpaceStatus.ACTIVE), pro()
     until = timezone.now() + dt.timedelta(hours=3)

@@ -3,6 +3,7 @@ content already stored (one copy per person: the existing blob is reused, the ne
 concurrent transaction commits the same bytes while this one waits on the unique constraint."""
 
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,59 @@ def test_a_refused_parent_leaves_no_row_no_blob_and_no_file(person):
     assert SubmissionSet.objects.filter(person=person).count() == 1
     assert not Document.objects.filter(person=person).exists()
     assert Blob.objects.count() == 0 and _files() == []
+
+
+def _event(person, document_uuid):
+    from carnet.sharing.events import chained
+    from carnet.sharing.policy import Role
+
+    return chained(person, actor=person, role=Role.HOLDER, action="document.add", subject=f"document:{document_uuid}")
+
+
+def test_an_also_row_goes_in_the_same_statement_with_a_parent(person):
+    """The access event that traces an ITI-65 document rides in its statement (after its SubmissionSet and blob)."""
+    from carnet.sharing.events import verify_chain
+    from carnet.sharing.models import AccessEvent
+
+    listed, named = _submission_set(person), uuid.uuid4()
+    build = _document(person, submission_set=listed)
+    with vault.atomic():
+        event = _event(person, named)  # the person locked and the chain head read first
+        with CaptureQueriesContext(connection) as queries:
+            document = vault.store_with_row(person, b"traced", lambda blob: _with_uuid(build(blob), named),
+                                            parent=(listed, "submission_set"), also=event)
+    rows = [q["sql"] for q in queries.captured_queries
+            if any(t in q["sql"] for t in ("vault_blob", "record_document", "record_submissionset",
+                                           "sharing_accessevent"))]
+    assert len(rows) == (1 if connection.vendor == "postgresql" else 4), rows
+    assert event.pk is not None and not event._state.adding
+    stored = AccessEvent.objects.get(pk=event.pk)
+    assert stored.subject == f"document:{document.uuid}" and stored.sequence == 1 and stored.hash == event.hash
+    assert Document.objects.get(pk=document.pk).submission_set_id == listed.pk == document.submission_set_id
+    assert vault.read_bytes(Document.objects.get(pk=document.pk).blob) == b"traced"
+    assert verify_chain(person)
+
+
+def _with_uuid(document, value):
+    document.uuid = value
+    return document
+
+
+def test_a_refused_statement_leaves_no_event(person):
+    with vault.atomic():
+        vault.store_with_row(person, b"first", _document(person, unique_id="1.2.3"))
+    with pytest.raises(IntegrityError), vault.atomic():
+        vault.store_with_row(person, b"second", _document(person, unique_id="1.2.3"),
+                             also=_event(person, "00000000-0000-0000-0000-000000000000"))
+    from carnet.sharing.models import AccessEvent
+
+    assert not AccessEvent.objects.filter(person=person).exists()
+    assert Document.objects.filter(person=person).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chained_refuses_to_run_outside_a_transaction(person):
+    """It locks the person until the transaction ends: outside one, the lock and the head would be gone before the
+    event is inserted."""
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        _event(person, "00000000-0000-0000-0000-000000000000")
