@@ -1,9 +1,5 @@
 # Carnet: `make run` (demo portal on SQLite) and `make test` (the whole suite).
-# The virtualenv's interpreter: Debian's python3.11 when it is there with venv (built with profile-guided and
-# link-time optimisation: Carnet's requests cost about 8 % less CPU on it than on a plain source build such as
-# pyenv's default; docs/decisions/0016), else the python3 on the PATH. `make PYTHON=python3 install` to choose (after
-# `make clean`: an existing .venv keeps the interpreter it was built on).
-PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1 && echo /usr/bin/python3.11 || echo python3)
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -43,6 +43,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import sys
 import tempfile
 import time
@@ -555,6 +556,7 @@ def report(ingest: dict, xdm: dict, loads) -> int:
           + ", ".join(f"{label} {a:.2f}" for label, (a, _b, _c) in loads))
     print(f"Vault files under {ingest['vault_dir']} (TMPDIR): a file create took {ingest['create_us']:.0f} µs "
           "there before the run (median of 200)")
+    print(f"Python {platform.python_version()}, {os.path.realpath(sys.executable)} (the web workers' too)")
     failed = [(name, got, wanted) for part in (ingest, xdm) for name, (got, wanted) in part["checks"].items()
               if got != wanted]
     print("\nChecks: " + ("all passed" if not failed else "; ".join(f"{n}: {g} (expected {w})" for n, g, w in failed)))

@@ -13,8 +13,8 @@ from django.db import connections, router
 
 # psycopg turns a query's %s placeholders into $n once and caches the result, except for queries of more than 50
 # parameters (or 4 KB), which it parses again on every execution. A document's row with its blob (and, for an
-# ITI-65 bundle, its SubmissionSet: `vault.store_with_row`) has 54: 0.18 ms of parsing per document filed. psycopg
-# reads the limit on each call; these statements are few and fixed (one cache entry each).
+# ITI-65 bundle, its SubmissionSet and access event: `vault.store_with_row`) has 69: 0.18 ms of parsing per document
+# filed (at 54). psycopg reads the limit on each call; these statements are few and fixed (one cache entry each).
 WIDEST_STATEMENT_PARAMS = 128
 
 

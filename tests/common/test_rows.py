@@ -14,11 +14,14 @@ def test_the_widest_statement_is_under_the_raised_limit_and_its_parse_is_cached(
         pytest.skip("psycopg's query cache")
     from psycopg import _queries
 
+    # An ITI-65 document's: its SubmissionSet, blob, row and access event (decision 0016).
     sql, _fields, _column, _parent = _with_blob_statement("record.Document", "blob",
-                                                          ("record.SubmissionSet", "submission_set"))
+                                                          ("record.SubmissionSet", "submission_set"),
+                                                          "sharing.AccessEvent")
     params = sql.count("%s")
     assert params > 50  # why the limit is raised at all
     assert _queries.MAX_CACHED_STATEMENT_PARAMS >= rows.WIDEST_STATEMENT_PARAMS >= params
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH  # psycopg's other limit (4 KB)
     query = _queries.PostgresQuery(_transformer())
     before = _queries._query2pg.cache_info().hits
     for _ in range(3):
