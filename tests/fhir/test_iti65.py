@@ -213,6 +213,35 @@ def test_malformed_json_is_a_400(software, holder):
     _refused(software, None, 400, raw=b'{"resourceType": "Bundle", "type": ')
 
 
+def test_a_body_with_a_byte_order_mark_is_read_as_before(software, holder):
+    """The JSON parser (orjson) refuses a UTF-8 byte-order mark, which some clinical software writes and the
+    standard library accepts: such a body falls back to it and is filed."""
+    import json
+
+    response = software.post("/fhir/", None, raw=b"\xef\xbb\xbf" + json.dumps(pdsm.cda_bundle()).encode())
+    assert response.status_code == 200, response.data
+    assert Document.objects.filter(person=holder).count() == 1
+
+
+@pytest.mark.parametrize("raw", [b'{"resourceType": "Bundle", "type": NaN}', b"[" * 5000 + b"]" * 5000,
+                                 b'{"resourceType": "Bundle", "id": "\xff"}'])
+def test_json_that_neither_parser_takes_as_a_bundle_is_a_400(software, holder, raw):
+    _refused(software, None, 400, raw=raw)
+
+
+def test_base64_with_padding_past_its_end_is_a_400(software, holder):
+    """`QUJD==`: the standard library skipped the surplus padding; RFC 4648 does not allow it, nor does this
+    server (pybase64): refused as badly encoded, not filed as `ABC`."""
+    content = b"ABC"
+    body = pdsm.bundle([(pdsm.document_reference(content, unique_id="1.2.250.1.999.7.1"), content)])
+    binary = body["entry"][2]["resource"]
+    assert binary["resourceType"] == "Binary" and binary["data"] == "QUJD"
+    assert base64.b64decode("QUJD==", validate=True) == content  # what the standard library made of it
+    binary["data"] = "QUJD=="
+    response = _refused(software, body, 400)
+    assert response.data["issue"][0]["expression"] == ["Bundle.entry[2].resource.data"], response.data
+
+
 def test_a_bundle_that_is_not_a_transaction_is_refused(software, holder):
     body = pdsm.cda_bundle()
     body["type"] = "batch"
