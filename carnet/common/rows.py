@@ -6,6 +6,7 @@ INSERT than PostgreSQL took to run it. The values are what `Model.save()` would 
 their own and no `pre_save`/`post_save` receivers (the caller's choice: `insert` does not send signals).
 """
 
+from dataclasses import dataclass
 from functools import cache
 
 from django.apps import apps
@@ -13,8 +14,9 @@ from django.db import connections, router
 
 # psycopg turns a query's %s placeholders into $n once and caches the result, except for queries of more than 50
 # parameters (or 4 KB), which it parses again on every execution. A document's row with its blob (and, for an
-# ITI-65 bundle, its SubmissionSet and access event: `vault.store_with_row`) has 69: 0.18 ms of parsing per document
-# filed (at 54). psycopg reads the limit on each call; these statements are few and fixed (one cache entry each).
+# ITI-65 bundle, its SubmissionSet, access event and the notice's bump: `vault.store_with_row`) has 79 (2.3 KB):
+# 0.18 ms of parsing per document filed (at 54). psycopg reads the limit on each call; these statements are few and
+# fixed (one cache entry each).
 WIDEST_STATEMENT_PARAMS = 128
 
 
@@ -61,3 +63,14 @@ def values(instance, connection) -> list:
     """The parameters of `statement` for a new `instance`: each field's value as `save()` would send it."""
     _sql, fields = statement(type(instance)._meta.label, connection.vendor)
     return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+@dataclass
+class Rider:
+    """A statement that rides in another's instead of running alone (one round trip less): an UPDATE and its
+    parameters, which `vault.store_with_row` runs as a data-modifying CTE of the document's statement (the holder's
+    notice bumped with the document that causes it). `rowcount`: how many rows it changed, once it ran."""
+
+    sql: str
+    params: list
+    rowcount: int | None = None

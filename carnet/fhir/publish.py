@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carnet.common.rows import insert
+from carnet.common.rows import Rider, insert
 from carnet.identity.models import Person
 from carnet.interop.formats import SNIFF_BYTES, sniff
 from carnet.interop.ins import BAD_KEY, MALFORMED, accepts_test_ins, check_ins
@@ -207,7 +207,7 @@ def _check_cda_patient(document: Document, patient: PatientRef, person: Person) 
 
 
 def _file(actor: Professional, person: Person, decision: Decision, info: DocumentInfo, replaces: Document | None,
-          submission_set: SubmissionSet | None) -> Document:
+          submission_set: SubmissionSet | None, notice: Rider | None = None) -> Document:
     author = next((a for a in info.authors if a.kind == "practitioner"), info.authors[0])
     if author.kind == "practitioner":
         written_by = actions.Author(AuthorKind.PROFESSIONAL, author.label or actor.full_name, author.rpps)
@@ -223,7 +223,7 @@ def _file(actor: Professional, person: Person, decision: Decision, info: Documen
             notify=False, decision=decision, class_code=info.class_code, format_code=info.format_code,
             practice_setting_code=info.practice_setting, facility_type_code=info.facility_type,
             event_codes=info.event_codes, submission_set=submission_set, xds=info.xds_details(),
-            archived=info.archived, within=True,
+            archived=info.archived, within=True, notice=notice,
         )
     except RecordError as error:
         raise MhdError(error.message if hasattr(error, "message") else str(error), code="invalid",
@@ -284,22 +284,25 @@ def provide(actor: Professional | Person, submission: Submission) -> Filed:
     replaced = [_replaced(actor, person, info) for info in submission.documents]
     listed = submission.submission_set
     folder_entries = folders.prepare(actor, person, submission) if submission.folders else {}
+    # A result held for an announcement consultation is not announced (as the pro portal).
+    announced = sum(1 for info in submission.documents if not info.invisible_to_holder)
     try:
         with vault.atomic():
-            # Inserted with the first document, in its statement (add_document): one round trip less a bundle.
+            # Inserted with the first document, in its statement (add_document): one round trip less a bundle;
+            # the holder's notice is bumped by that statement too (once more).
             submission_set = SubmissionSet(
                 person=person, unique_id=listed.unique_id, source_id=listed.source_id, title=listed.title,
                 author_identifier=listed.author_rpps or actor.rpps,
                 submitted_at=_submitted_at(listed.date), metadata=listed.metadata)
-            documents = [_file(actor, person, decision, info, old, submission_set)
-                         for info, old in zip(submission.documents, replaced, strict=True)]
+            notice = actions.documents_notice(person, announced) if announced else None
+            documents = [_file(actor, person, decision, info, old, submission_set, notice if i == 0 else None)
+                         for i, (info, old) in enumerate(zip(submission.documents, replaced, strict=True))]
             if submission_set.pk is None:  # no document filed it (a bundle always has one: parse_transaction)
                 insert(submission_set)
             if submission.folders or any(d.replaces_id for d in documents):  # XDS Folders, same transaction
                 folders.store(actor, person, submission, documents, folder_entries)
-            announced = sum(1 for d in documents if not d.invisible_to_holder)
-            if announced:  # a result held for an announcement consultation is not announced (as the pro portal)
-                actions.notify_documents_added(person, announced)
+            if announced:
+                actions.notify_documents_added(person, announced, ran=notice)
     except IntegrityError:  # re-sent (or filed meanwhile by a concurrent request), or a uniqueId reused
         filed = _already_filed(person, submission)
         if filed is None:

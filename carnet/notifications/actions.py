@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from carnet.common.rows import Rider
+
 from .enums import MANDATORY_KINDS, Kind, OutboundChannel, OutboundStatus
 from .models import Notification, NotificationPreference, OutboundMessage
 
@@ -105,31 +107,42 @@ def coalesce_window():
 
 
 def notify_coalesced(recipient, *, kind: str, code: str, title: str, more_title: str, count: int = 1,
-                     url: str = "") -> bool:
+                     url: str = "", ran: Rider | None = None) -> bool:
     """Like `notify`, but a burst is one notice: while the recipient has an unread notice with this `code` younger
     than the window, it is bumped (its count, and `title` becomes `more_title` in it and in the copies of
     representatives and caregivers) in one UPDATE, with no new row and no new email or SMS. Otherwise a new notice
-    goes out as `notify` does (`more_title` when `count` > 1). True when a new notice was made.
+    goes out as `notify` does (`more_title` when `count` > 1). True when a new notice was made. `ran`: the bump
+    (`coalesce_rider`) already ran inside another statement of the caller's transaction; its row count decides.
 
     A caller that files documents in the same transaction holds the person's row lock (the access event takes it),
     so two concurrent documents do not both open a burst; elsewhere two racing first documents may each open one
     (two notices: nothing lost). Plain SQL that SQLite runs too (SUBSTR, REPLACE)."""
-    if recipient.pk:
-        table = Notification._meta.db_table
-        since = timezone.now() - coalesce_window()
+    if ran is not None and ran.rowcount is not None:
+        if ran.rowcount:
+            return False
+    elif recipient.pk:
+        bump = coalesce_rider(recipient, code=code, title=title, more_title=more_title, count=count)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f'UPDATE "{table}" SET "occurrences" = "occurrences" + %s, '  # noqa: S608 - our own table name
-                f'"title" = SUBSTR(REPLACE("title", %s, %s), 1, 200) '
-                f'WHERE "code" = %s AND "read_at" IS NULL AND "created_at" >= %s '
-                f'AND (("person_id" = %s AND "about_id" IS NULL) OR "about_id" = %s) '
-                f'AND EXISTS (SELECT 1 FROM "{table}" h WHERE h."person_id" = %s AND h."about_id" IS NULL '
-                f'AND h."code" = %s AND h."read_at" IS NULL AND h."created_at" >= %s)',
-                [count, title, more_title, code, since, recipient.pk, recipient.pk, recipient.pk, code, since])
+            cursor.execute(bump.sql, bump.params)
             if cursor.rowcount:
                 return False
     notify(recipient, kind=kind, code=code, title=more_title if count > 1 else title, url=url, occurrences=count)
     return True
+
+
+def coalesce_rider(recipient, *, code: str, title: str, more_title: str, count: int = 1) -> Rider:
+    """`notify_coalesced`'s bump as a statement that can ride in another (`vault.store_with_row`): the caller hands
+    it back to `notify_coalesced(..., ran=...)`, which then makes a new notice only if it bumped none."""
+    table = Notification._meta.db_table
+    since = timezone.now() - coalesce_window()
+    return Rider(
+        f'UPDATE "{table}" SET "occurrences" = "occurrences" + %s, '  # noqa: S608 - our own table name
+        f'"title" = SUBSTR(REPLACE("title", %s, %s), 1, 200) '
+        f'WHERE "code" = %s AND "read_at" IS NULL AND "created_at" >= %s '
+        f'AND (("person_id" = %s AND "about_id" IS NULL) OR "about_id" = %s) '
+        f'AND EXISTS (SELECT 1 FROM "{table}" h WHERE h."person_id" = %s AND h."about_id" IS NULL '
+        f'AND h."code" = %s AND h."read_at" IS NULL AND h."created_at" >= %s)',
+        [count, title, more_title, code, since, recipient.pk, recipient.pk, recipient.pk, code, since])
 
 
 def _send_outside(person, kind: str, title: str) -> None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carnet.common.paths import cached_reverse
+from carnet.common.rows import Rider
 from carnet.interop import cda, dicom, terminology
 from carnet.interop.formats import UnsupportedFormat, inspect_bytes, inspect_file
 from carnet.notifications import actions as notifications
@@ -172,7 +173,7 @@ def add_document(
     notify: bool = True, decision: Decision | None = None, class_code: str = "", format_code: str = "",
     practice_setting_code: str = "", facility_type_code: str = "", event_codes: list[dict] | None = None,
     submission_set: SubmissionSet | None = None, xds: dict | None = None, archived: bool = False,
-    within: bool = False,
+    within: bool = False, notice: Rider | None = None,
 ) -> Document:
     """File a document in a person's space. A CDA's own header fills what the caller left empty.
 
@@ -185,7 +186,8 @@ def add_document(
     no savepoint of its own, and no look-up of `unique_id` first; a reused one is the unique constraint's
     IntegrityError, which rolls the caller's block back (two round trips less per document). `vault.store`
     refuses to run outside a `vault.atomic()` block, so a caller cannot forget it. A new (unsaved) `submission_set`
-    is inserted with the document, in its statement (`vault.store_with_row`'s parent)."""
+    is inserted with the document, in its statement (`vault.store_with_row`'s parent); so is the holder's `notice`
+    bumped (`documents_notice`, with `notify=False`: the caller hands it to `notify_documents_added` afterwards)."""
     if decision is None:
         decision = check(actor, Action.WRITE_RECORD, person)
     if unique_id and not within:
@@ -242,7 +244,7 @@ def add_document(
                 facility_type_code=facility_type_code[:64], event_codes=event_codes or [], archived=archived,
                 submission_set=submission_set,
             ), parent=(submission_set, "submission_set") if submission_set and submission_set.pk is None else None,
-                also=event)
+                also=event, rider=notice)
             if replaces is not None:
                 Document.objects.filter(pk=replaces.pk).update(status=DocumentStatus.SUPERSEDED)
                 document.version = replaces.version + 1
@@ -253,15 +255,24 @@ def add_document(
     return document
 
 
-def notify_documents_added(person, count: int = 1) -> None:
+def notify_documents_added(person, count: int = 1, ran: Rider | None = None) -> None:
     """Tell the holder that documents arrived, never what they are. A burst (a lab sending results one bundle
     at a time, an import) is one notice and one email: while the last one is unread and recent, later documents
-    only bump it (`notifications.notify_coalesced`, one UPDATE)."""
-    notifications.notify_coalesced(
-        person, kind=Kind.DOCUMENTS, code="document_added", count=count,
-        title=_("Un nouveau document est disponible dans votre espace."),
-        more_title=_("De nouveaux documents sont disponibles dans votre espace."),
-        url=cached_reverse("portal:documents"))
+    only bump it (`notifications.notify_coalesced`, one UPDATE; `ran`: that UPDATE already rode in a document's
+    statement, `documents_notice`)."""
+    notifications.notify_coalesced(person, kind=Kind.DOCUMENTS, count=count, url=cached_reverse("portal:documents"),
+                                   ran=ran, **_notice_texts())
+
+
+def documents_notice(person, count: int) -> Rider:
+    """The bump of `notify_documents_added` for `count` documents, to ride in the first one's statement
+    (`add_document(..., notice=...)`, an ITI-65 bundle: one round trip less), then handed back to it."""
+    return notifications.coalesce_rider(person, count=count, **_notice_texts())
+
+
+def _notice_texts() -> dict[str, str]:
+    return {"code": "document_added", "title": _("Un nouveau document est disponible dans votre espace."),
+            "more_title": _("De nouveaux documents sont disponibles dans votre espace.")}
 
 
 def _class_code(type_code: str) -> str:

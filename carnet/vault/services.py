@@ -23,6 +23,8 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from carnet.common.rows import Rider
+
 from .crypto import CHUNK_SIZE, TamperedBlob, decrypt_stream, encrypt_chunks
 from .keys import data_key_for
 from .models import Blob
@@ -163,7 +165,7 @@ def store(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:
 
 
 def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, field: str = "blob",
-                   parent: tuple[Any, str] | None = None, also=None):
+                   parent: tuple[Any, str] | None = None, also=None, rider: Rider | None = None):
     """`store`, then the row `build(blob)` makes (a new model instance whose `field` names the blob) inserted as
     `rows.insert` would (no signals): on PostgreSQL both rows in one statement (a data-modifying CTE), one round
     trip less on every document filed. The blob's rule is `store`'s: a new row unless the person already has these
@@ -171,7 +173,8 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
     `parent`, (a new unsaved instance, the row's foreign key to it): that row inserted first, in the same statement
     on PostgreSQL (an ITI-65 bundle's SubmissionSet with its first document: one round trip less again).
     `also`: one more new unsaved instance, unrelated to these rows, inserted by the same statement (the access
-    event that traces the document: one round trip less again). Returns the row, saved (the parent and `also` too)."""
+    event that traces the document: one round trip less again). `rider`: an UPDATE run by the same statement too,
+    its `rowcount` set (the holder's notice bumped: once more). Returns the row, saved (the parent and `also` too)."""
     from carnet.common.rows import insert, values
 
     connection = transaction.get_connection()
@@ -181,12 +184,16 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
         row = insert(build(store(person, source)))
         if also is not None:
             insert(also)
+        if rider is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(rider.sql, rider.params)
+                rider.rowcount = cursor.rowcount
         return row
     blob = _write(person, source)
     row = build(blob)
     sql, fields, column, parent_column = _with_blob_statement(
         type(row)._meta.label, field, (type(parent[0])._meta.label, parent[1]) if parent else None,
-        type(also)._meta.label if also is not None else None)
+        type(also)._meta.label if also is not None else None, rider.sql if rider is not None else None)
     params = values(parent[0], connection) if parent else []
     params += _blob_params(blob)
     for f in fields:
@@ -196,10 +203,14 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
             f.get_db_prep_save(f.pre_save(row, True), connection),)
     if also is not None:
         params += values(also, connection)
+    if rider is not None:
+        params += rider.params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row_id, blob_id, new_blob_id, *more = cursor.fetchone()
     row.pk, row._state.adding, row._state.db = row_id, False, connection.alias
+    if rider is not None:
+        rider.rowcount = more.pop()
     if also is not None:
         also.pk, also._state.adding, also._state.db = more.pop(), False, connection.alias
     if parent is not None:
@@ -220,12 +231,13 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
 
 @functools.cache
 def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None,
-                         also: str | None = None) -> tuple[str, tuple, Any, Any]:
+                         also: str | None = None, rider: str | None = None) -> tuple[str, tuple, Any, Any]:
     """The blob's INSERT and the row's in one PostgreSQL statement; the row's `field` is the new blob's id, or this
     person's existing copy of the same bytes when this statement's snapshot sees it. With `parent` (its model's
     label, the row's foreign key to it), that row's INSERT first and the row's key its new id; with `also` (a
-    model's label), one more INSERT of that model, last. Returns the new row's id, the blob id it got and the new
-    blob's id (NULL when the constraint found a copy), then the parent's id, then the `also` row's id."""
+    model's label), one more INSERT of that model; with `rider` (an UPDATE), that statement, last. Returns the new
+    row's id, the blob id it got and the new blob's id (NULL when the constraint found a copy), then the parent's id,
+    then the `also` row's id, then the number of rows the rider changed."""
     from django.apps import apps
     from django.db import connection
 
@@ -243,10 +255,12 @@ def _with_blob_statement(label: str, field: str, parent: tuple[str, str] | None,
     parent_id = ', (SELECT * FROM "new_parent")' if parent else ""  # its one column: the new parent's key
     last = f', "also_row" AS ({statement(also, "postgresql")[0]})' if also else ""
     also_id = ', (SELECT * FROM "also_row")' if also else ""  # its one column too
+    ridden = f', "rider" AS ({rider} RETURNING 1)' if rider else ""
+    rider_count = ', (SELECT count(*) FROM "rider")' if rider else ""
     return (f'WITH {first}"new_blob" AS ({_INSERT_BLOB}), "new_row" AS ({sql.partition(" VALUES (")[0]} '  # noqa: S608
-            f'VALUES ({values}) RETURNING {quote(model._meta.pk.column)}, {quote(column.column)}){last} '
+            f'VALUES ({values}) RETURNING {quote(model._meta.pk.column)}, {quote(column.column)}){last}{ridden} '
             f'SELECT "new_row".*, (SELECT "id" FROM "new_blob")'
-            f'{parent_id}{also_id} FROM "new_row"', fields, column, parent_column)
+            f'{parent_id}{also_id}{rider_count} FROM "new_row"', fields, column, parent_column)
 
 
 def _write(person, source: BinaryIO | bytes | Iterable[bytes]) -> Blob:

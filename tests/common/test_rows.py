@@ -12,12 +12,17 @@ from carnet.vault.services import _with_blob_statement
 def test_the_widest_statement_is_under_the_raised_limit_and_its_parse_is_cached():
     if connection.vendor != "postgresql":
         pytest.skip("psycopg's query cache")
+    # An ITI-65 document's: its SubmissionSet, blob, row, access event (decision 0016) and the notice's bump.
+    from types import SimpleNamespace
+
     from psycopg import _queries
 
-    # An ITI-65 document's: its SubmissionSet, blob, row and access event (decision 0016).
+    from carnet.notifications.actions import coalesce_rider
+
+    bump = coalesce_rider(SimpleNamespace(pk=1), code="document_added", title="Un", more_title="Des")
     sql, _fields, _column, _parent = _with_blob_statement("record.Document", "blob",
                                                           ("record.SubmissionSet", "submission_set"),
-                                                          "sharing.AccessEvent")
+                                                          "sharing.AccessEvent", bump.sql)
     params = sql.count("%s")
     assert params > 50  # why the limit is raised at all
     assert _queries.MAX_CACHED_STATEMENT_PARAMS >= rows.WIDEST_STATEMENT_PARAMS >= params

@@ -193,3 +193,35 @@ def test_chained_refuses_to_run_outside_a_transaction(person):
     event is inserted."""
     with pytest.raises(RuntimeError, match="inside the transaction"):
         _event(person, "00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.parametrize("waiting", [True, False])
+def test_a_rider_runs_in_the_same_statement_and_says_how_many_rows_it_changed(person, waiting):
+    """The holder's notice bumped by the document's own statement (ITI-65): when an unread notice of the burst is
+    waiting, it counts the document (rowcount 1); when none is, nothing changes (0) and the caller makes one."""
+    from carnet.notifications import actions as notifications
+    from carnet.notifications.models import Notification
+
+    if waiting:
+        Notification.objects.create(person=person, kind="documents", code="document_added", title="Un", url="/")
+    rider = notifications.coalesce_rider(person, code="document_added", title="Un", more_title="Des", count=2)
+    with vault.atomic(), CaptureQueriesContext(connection) as queries:
+        vault.store_with_row(person, b"announced", _document(person), rider=rider)
+    statements = [q["sql"] for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(statements) == 1 and (connection.vendor != "postgresql" or "record_document" in statements[0])
+    assert rider.rowcount == (1 if waiting else 0)
+    bumped = Notification.objects.filter(person=person, code="document_added")
+    assert [(n.occurrences, n.title) for n in bumped] == ([(3, "Des")] if waiting else [])
+
+
+def test_a_refused_statement_leaves_the_notice_as_it_was(person):
+    from carnet.notifications import actions as notifications
+    from carnet.notifications.models import Notification
+
+    Notification.objects.create(person=person, kind="documents", code="document_added", title="Un", url="/")
+    with vault.atomic():
+        vault.store_with_row(person, b"first", _document(person, unique_id="1.2.3"))
+    rider = notifications.coalesce_rider(person, code="document_added", title="Un", more_title="Des")
+    with pytest.raises(IntegrityError), vault.atomic():
+        vault.store_with_row(person, b"second", _document(person, unique_id="1.2.3"), rider=rider)
+    assert Notification.objects.get(person=person, code="document_added").occurrences == 1
