@@ -164,15 +164,21 @@ def test_only_the_author_may_replace_a_document(software, holder):
                                       reason="not_author").exists()
 
 
-def test_all_documents_of_a_bundle_or_none(software, holder):
-    """The second document is a CDA about another patient (OBP-SCM_2024.01.xml): found only once its header is
-    read, after the first document was written in the same transaction: both are refused, no file is left."""
+def second_about_another_patient(series: int) -> dict:
+    """Two documents, the second a CDA about another patient (OBP-SCM_2024.01.xml): found only once its header is
+    read, after the first document's statement ran in the same transaction."""
     good, bad = pdsm.TROD_CDA.read_bytes(), OTHER_CDA.read_bytes()
-    sent = pdsm.bundle([
-        (pdsm.document_reference(good, unique_id="1.2.250.1.999.5.1", binary_url="urn:uuid:b1"), good),
-        (pdsm.document_reference(bad, unique_id="1.2.250.1.999.5.2", binary_url="urn:uuid:b2",
+    return pdsm.bundle([
+        (pdsm.document_reference(good, unique_id=f"1.2.250.1.999.{series}.1", binary_url="urn:uuid:b1"), good),
+        (pdsm.document_reference(bad, unique_id=f"1.2.250.1.999.{series}.2", binary_url="urn:uuid:b2",
                                  type_code="89235-6", class_code="10"), bad),
-    ], unique_id="urn:oid:1.2.250.1.999.5")
+    ], unique_id=f"urn:oid:1.2.250.1.999.{series}")
+
+
+def test_all_documents_of_a_bundle_or_none(software, holder):
+    """The second document is about another patient, found after the first was written: both are refused, no
+    file is left."""
+    sent = second_about_another_patient(5)
     before = stored()
     response = software.post("/fhir/", sent)
     assert response.status_code == 422 and reason(response) == "patient_mismatch"

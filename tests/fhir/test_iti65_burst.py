@@ -122,16 +122,10 @@ def test_another_persons_unread_notice_is_not_bumped(software, holder, family):
 def test_a_refused_bundle_leaves_the_waiting_notice_as_it_was(software, holder):
     """The notice is bumped by the first document's statement; the second document is about another patient
     (found once its header is read, after that statement ran): the bump is rolled back with the rest."""
-    from .test_iti65 import OTHER_CDA
+    from .test_iti65 import second_about_another_patient
 
     send(software, 1)
-    good, bad = pdsm.TROD_CDA.read_bytes(), OTHER_CDA.read_bytes()
-    sent = pdsm.bundle([
-        (pdsm.document_reference(good, unique_id="1.2.250.1.999.93.1", binary_url="urn:uuid:b1"), good),
-        (pdsm.document_reference(bad, unique_id="1.2.250.1.999.93.2", binary_url="urn:uuid:b2",
-                                 type_code="89235-6", class_code="10"), bad),
-    ], unique_id="urn:oid:1.2.250.1.999.93")
-    response = software.post("/fhir/", sent)
+    response = software.post("/fhir/", second_about_another_patient(93))
     assert response.status_code == 422, response.data
     notice = Notification.objects.get(person=holder, code="document_added")
     assert (notice.occurrences, notice.title) == (1, SINGULAR)
