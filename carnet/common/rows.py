@@ -74,3 +74,10 @@ class Rider:
     sql: str
     params: list
     rowcount: int | None = None
+
+    def run(self, alias: str = "default") -> int:
+        """Run it alone (where it cannot ride: SQLite, or a caller with no statement to ride in); its row count."""
+        with connections[alias].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            self.rowcount = cursor.rowcount
+        return self.rowcount

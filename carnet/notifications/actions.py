@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from carnet.common.rows import Rider
@@ -120,12 +120,8 @@ def notify_coalesced(recipient, *, kind: str, code: str, title: str, more_title:
     if ran is not None and ran.rowcount is not None:
         if ran.rowcount:
             return False
-    elif recipient.pk:
-        bump = coalesce_rider(recipient, code=code, title=title, more_title=more_title, count=count)
-        with connection.cursor() as cursor:
-            cursor.execute(bump.sql, bump.params)
-            if cursor.rowcount:
-                return False
+    elif recipient.pk and coalesce_rider(recipient, code=code, title=title, more_title=more_title, count=count).run():
+        return False
     notify(recipient, kind=kind, code=code, title=more_title if count > 1 else title, url=url, occurrences=count)
     return True
 

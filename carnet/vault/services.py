@@ -185,9 +185,7 @@ def store_with_row(person, source: BinaryIO | bytes | Iterable[bytes], build, fi
         if also is not None:
             insert(also)
         if rider is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(rider.sql, rider.params)
-                rider.rowcount = cursor.rowcount
+            rider.run(connection.alias)
         return row
     blob = _write(person, source)
     row = build(blob)
